@@ -1,0 +1,119 @@
+"""Steunregister: application factory and WSGI entry point.
+
+    flask --app app run            # development server on the embedded default (SQLite)
+    gunicorn 'app:create_app()'    # production (see docs/deploy.md)
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from registry import config as config_module
+from registry.extensions import db, migrate
+from registry.privacy import logging as privacy_logging
+from registry.privacy.keys import KeyConfigurationError, KeyRing, load_master_key
+
+PROJECT_DIR = Path(__file__).resolve().parent
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    # 1. Settings: environment first, then explicit overrides (tests pass these).
+    settings = config_module.from_environment()
+    settings.update(config or {})
+    production = config_module.is_production(settings)
+    instance_path = Path(settings["INSTANCE_PATH"] or PROJECT_DIR / "instance").resolve()
+
+    app = Flask(
+        __name__,
+        instance_path=str(instance_path),
+        template_folder=str(PROJECT_DIR / "templates"),
+        static_folder=str(PROJECT_DIR / "static"),
+    )
+    app.config["STEUNREGISTER"] = settings
+    app.config["ENV_NAME"] = settings["ENV"]
+
+    # 2. Logging: mask anything shaped like a BSN before any handler sees it.
+    privacy_logging.install()
+    logging.getLogger("registry").setLevel(settings.get("LOG_LEVEL") or "INFO")
+
+    # 3. Secrets. Production refuses to start without them; development generates them once into
+    #    the instance folder (never into the database).
+    if not production:
+        instance_path.mkdir(parents=True, exist_ok=True)
+    app.config["SECRET_KEY"] = settings.get("SECRET_KEY") or _dev_secret(instance_path, production)
+    try:
+        master_key = load_master_key(
+            settings.get("MASTER_KEY"),
+            settings.get("MASTER_KEY_FILE"),
+            create_at=None if production else instance_path / "master.key",
+        )
+    except KeyConfigurationError as exc:
+        raise RuntimeError(f"Steunregister will not start: {exc}") from exc
+    app.extensions["steunregister.keyring"] = KeyRing(master_key)
+
+    # 4. Database: the embedded default is a SQLite file in the instance folder.
+    database_url = settings.get("DATABASE_URL") or f"sqlite:///{instance_path / 'steunregister.sqlite'}"
+    if production and database_url.startswith("sqlite"):
+        logging.getLogger("registry").warning("production configuration on SQLite")
+    app.config["SQLALCHEMY_DATABASE_URI"] = _driver_url(database_url)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = _engine_options(database_url)
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_DIR / "migrations"))
+
+    # 5. The person register (BRP): a real endpoint when configured, else the fixture file.
+    from registry.people import person_registry_from_settings
+
+    app.extensions["steunregister.brp"] = person_registry_from_settings(settings)
+
+    # 6. Blueprints and their access rules, then the command-line groups.
+    from registry.routes import register_blueprints
+
+    register_blueprints(app)
+    from registry.cli import register_commands
+
+    register_commands(app)
+    return app
+
+
+def _dev_secret(instance_path: Path, production: bool) -> str:
+    if production:
+        raise RuntimeError("Steunregister will not start: STEUNREGISTER_SECRET_KEY is not set")
+    file = instance_path / "secret_key"
+    if not file.exists():
+        file.write_text(secrets.token_urlsafe(48))
+        file.chmod(0o600)
+    return file.read_text().strip()
+
+
+def _driver_url(url: str) -> str:
+    # psycopg 3 is the driver; accept the plain postgresql:// form people copy from elsewhere.
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def _engine_options(url: str) -> dict[str, Any]:
+    if url.startswith("sqlite"):
+        return {"connect_args": {"timeout": 30, "check_same_thread": False}}
+    return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20, "pool_timeout": 5}
+
+
+class _LazyWSGI:
+    """WSGI entry (``gunicorn app:application``): builds the app on the first request, so importing
+    this module (tests, the flask CLI) never creates one from the environment by accident."""
+
+    def __init__(self) -> None:
+        self._app: Flask | None = None
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if self._app is None:
+            self._app = create_app()
+        return self._app(environ, start_response)
+
+
+application = _LazyWSGI()

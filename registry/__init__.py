@@ -1,0 +1,1 @@
+"""Steunregister: the registry of ondersteuningsverklaringen (Kieswet art. H 4)."""

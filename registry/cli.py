@@ -1,0 +1,168 @@
+"""Command-line groups: ``flask --app app election|audit|demo …``."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from registry.audit import services as audit
+from registry.db import db
+from registry.elections import services as elections
+from registry.eml import EmlError
+
+AMS = ZoneInfo("Europe/Amsterdam")
+CLI_ACTOR = "cli"
+
+election_cli = AppGroup("election", help="Verkiezingen inlezen en instellen.")
+audit_cli = AppGroup("audit", help="De auditketen controleren.")
+demo_cli = AppGroup("demo", help="De demo-verkiezing laden.")
+
+
+def _local_datetime(value: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise click.BadParameter(f"{value!r} is geen datum-tijd zoals 2026-03-02T17:00") from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=AMS)
+
+
+@election_cli.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+def import_command(files: tuple[Path, ...]) -> None:
+    """Lees EML_NL-bestanden in (110a definitie, 210 kandidaatstelling, 230b kandidatenlijsten)."""
+    failed = False
+    with click.progressbar(files, label="EML inlezen", file=sys.stderr, show_pos=True) as bar:
+        for path in bar:
+            try:
+                data = path.read_bytes()
+            except OSError as exc:
+                click.echo(f"{path}: kan het bestand niet lezen: {exc.strerror}", err=True)
+                failed = True
+                continue
+            try:
+                result = elections.import_file(db.session, data, path.name, CLI_ACTOR)
+            except (EmlError, elections.ImportRefused) as exc:
+                click.echo(f"{path.name}: geweigerd, niets ingelezen. {exc}", err=True)
+                failed = True
+                continue
+            what = {"110a": "verkiezingsdefinitie", "210": "kandidaatstelling", "230b": "kandidatenlijsten"}
+            click.echo(f"{path.name}: {what[result.kind]} ingelezen voor {result.election}"
+                       + (f"; {result.lists_created} nieuwe lijsten, {result.versions_created} nieuwe versies"
+                          if result.kind != "110a" else f"; {len(result.districts)} kieskringen")
+                       + f". Vingerafdruk: {result.fingerprint}")
+            if result.created_election and result.kind != "110a":
+                click.echo(f"  Let op: verkiezing {result.election} is aangemaakt uit de lijsten; stel het "
+                           f"aantal zetels in met: flask --app app election set {result.election} --seats N")
+    if failed:
+        sys.exit(1)
+
+
+@election_cli.command("show")
+@click.argument("identifier")
+@click.option("--json", "as_json", is_flag=True, help="Als JSON.")
+def show_command(identifier: str, as_json: bool) -> None:
+    """Toon een verkiezing met haar instellingen, kieskringen en lijsten."""
+    try:
+        info = elections.describe(db.session, identifier)
+    except elections.SettingsRefused as exc:
+        raise click.ClickException(str(exc)) from None
+    if as_json:
+        click.echo(elections.json_dumps(info))
+        return
+    settings = info["settings"]
+    opens = datetime.fromisoformat(settings["window_opens_at"]).astimezone(AMS)
+    closes = datetime.fromisoformat(settings["window_closes_at"]).astimezone(AMS)
+    click.echo(f"{info['identifier']}: {info['name']} ({info['category']}"
+               f"{'/' + info['subcategory'] if info['subcategory'] else ''})")
+    click.echo(f"  Dag van stemming:        {info['election_date']}")
+    click.echo(f"  Dag van kandidaatstelling: {info['nomination_date']}")
+    click.echo(f"  Zetels:                  {info['seats'] if info['seats'] else 'onbekend (stel in met --seats)'}")
+    click.echo(f"  Termijn verklaringen:    {opens:%Y-%m-%d %H:%M} tot {closes:%Y-%m-%d %H:%M} (Europe/Amsterdam)")
+    online = "open" if settings["online_open"] else "dicht"
+    basis = f" (grondslag: {settings['online_legal_basis']})" if settings["online_legal_basis"] else ""
+    click.echo(f"  Online kanaal:           {online}{basis}")
+    click.echo(f"  Kieskringen ({len(info['districts'])}):")
+    for district in info["districts"]:
+        click.echo(f"    {district['number']:>5}  {district['name']} ({district['municipalities']} gemeenten)")
+    click.echo(f"  Lijsten ({len(info['lists'])}):")
+    for item in info["lists"]:
+        exempt = f"  vrijgesteld: {item['exempt_basis']}" if item["exempt"] else ""
+        kieskringen = ", ".join(str(n) for n in item["districts"]) or "geen"
+        click.echo(f"    {item['number'] if item['number'] is not None else '-':>5}  "
+                   f"{item['designation'] or 'blanco lijst'} (kieskringen: {kieskringen}){exempt}")
+
+
+@election_cli.command("set")
+@click.argument("identifier")
+@click.option("--window-opens", help="Begin termijn, bv. 2026-03-02T00:00 (Europe/Amsterdam).")
+@click.option("--window-closes", help="Einde termijn, bv. 2026-03-16T17:00 (Europe/Amsterdam).")
+@click.option("--online/--no-online", default=None, help="Online kanaal open of dicht.")
+@click.option("--legal-basis", help="Wettelijke grondslag van het online kanaal.")
+@click.option("--seats", type=int, help="Aantal zetels (voor de drempel bij GR).")
+def set_command(identifier: str, window_opens: str | None, window_closes: str | None, online: bool | None,
+                legal_basis: str | None, seats: int | None) -> None:
+    """Wijzig de instellingen die niet in de EML-bestanden staan."""
+    try:
+        elections.update_settings(
+            db.session, identifier, CLI_ACTOR,
+            window_opens_at=_local_datetime(window_opens) if window_opens else None,
+            window_closes_at=_local_datetime(window_closes) if window_closes else None,
+            online_open=online, online_legal_basis=legal_basis, seats=seats,
+        )
+    except elections.SettingsRefused as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Instellingen van {identifier} gewijzigd.")
+
+
+@election_cli.command("exempt")
+@click.argument("identifier")
+@click.argument("list_number", type=int)
+@click.option("--basis", help="Bij welke verkiezing won de aanduiding een zetel (art. H 4 lid 8).")
+@click.option("--undo", is_flag=True, help="Vrijstelling intrekken.")
+def exempt_command(identifier: str, list_number: int, basis: str | None, undo: bool) -> None:
+    """Leg vast dat een lijst geen verklaringen nodig heeft (art. H 4 lid 8)."""
+    try:
+        elections.set_exemption(db.session, identifier, list_number, not undo, basis, CLI_ACTOR)
+    except elections.SettingsRefused as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Lijst {list_number} van {identifier}: {'geen vrijstelling' if undo else 'vrijgesteld'}.")
+
+
+@audit_cli.command("verify")
+@click.option("--expect-head", help="Een eerder vastgelegde kop 'seq:hash'; ontdekt ook afkappen.")
+def verify_command(expect_head: str | None) -> None:
+    """Controleer de hele auditketen; noemt de eerste rij die niet klopt."""
+    expected = None
+    if expect_head:
+        seq, _, digest = expect_head.partition(":")
+        if not seq.isdigit() or len(digest) != 64:
+            raise click.BadParameter("gebruik seq:hash, bv. 1200:9f86…")
+        expected = (int(seq), digest)
+    report = audit.verify(db.session, expected_head=expected)
+    if report.ok:
+        click.echo(f"Auditketen in orde: {report.checked} rijen, kop {report.head_seq}:{report.head_hash}")
+        return
+    click.echo(f"Auditketen gebroken bij rij {report.first_bad_seq}: {report.problem}. "
+               f"Rijen 1 tot en met {report.head_seq} zijn in orde.", err=True)
+    sys.exit(1)
+
+
+@demo_cli.command("load")
+@click.option("--if-empty", is_flag=True, help="Alleen als er nog geen verkiezing is.")
+def demo_load_command(if_empty: bool) -> None:
+    """Laad de demo-verkiezing met data rond vandaag, zodat elke route te proberen is."""
+    from registry.demo import load_demo
+
+    message = load_demo(db.session, only_if_empty=if_empty)
+    click.echo(message)
+
+
+def register_commands(app: Flask) -> None:
+    for group in (election_cli, audit_cli, demo_cli):
+        app.cli.add_command(group)

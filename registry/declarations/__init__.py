@@ -1,0 +1,1 @@
+"""Declarations (ondersteuningsverklaringen) and the one path that records them."""

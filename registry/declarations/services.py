@@ -1,0 +1,362 @@
+"""The one path that records a declaration, for every channel (counter, online, batch).
+
+It checks every rule first (BSN, document, list, BRP eligibility, own municipality, kieskring,
+window), then writes the declaration and its audit event in one transaction. The unique constraint on
+(election, voter_key, ordinal) settles races: of two simultaneous attempts exactly one commits.
+A refusal never says for which list an earlier declaration was made.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, joinedload
+
+from registry.audit import services as audit
+from registry.brp import Person, PersonRegistry, PersonRegistryUnavailable
+from registry.db import utcnow
+from registry.declarations.models import Declaration
+from registry.domain import (
+    Acceptance,
+    Channel,
+    ElectionType,
+    Ineligible,
+    InvalidBsn,
+    Period,
+    VoterFacts,
+    acceptance,
+    check_counter_municipality,
+    check_eligibility,
+    normalize_bsn,
+)
+from registry.domain.documents import DocumentType, document_number_ok, parse_document_type
+from registry.elections.models import CandidateList, District, Election, ListDistrict, Municipality
+from registry.privacy.keys import ElectionKeysDestroyed
+from registry.privacy.services import election_cipher
+
+log = logging.getLogger(__name__)
+
+RECEIPT_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud at a counter
+MAX_ORDINAL_RETRIES = 5
+# A paper declaration's signing time may not lie in the future (a little clock skew allowed).
+FUTURE_SKEW = timedelta(minutes=5)
+
+
+class Refusal(StrEnum):
+    """Stable slugs; the API's problem types end in these."""
+
+    INVALID_BSN = "invalid-bsn"
+    INVALID_DOCUMENT = "invalid-document"
+    UNKNOWN_ELECTION = "unknown-election"
+    UNKNOWN_LIST = "unknown-list"
+    NOT_ELIGIBLE = "not-eligible"
+    NOT_REGISTERED_HERE = "not-registered-here"
+    WRONG_KIESKRING = "wrong-kieskring"
+    WINDOW_CLOSED = "window-closed"
+    ONLINE_CLOSED = "online-closed"
+    ALREADY_DECLARED = "already-declared"
+    REGISTRY_UNAVAILABLE = "registry-unavailable"
+    DATA_DESTROYED = "data-destroyed"
+
+
+# Dutch sentences for the person at the counter or at home, with what to do next.
+INELIGIBLE_REASONS = {
+    Ineligible.NOT_REGISTERED: "Deze persoon staat niet ingeschreven in een Nederlandse gemeente.",
+    Ineligible.DECEASED: "Deze persoon staat in de BRP als overleden.",
+    Ineligible.UNDERAGE: "Deze persoon is op de dag van de stemming nog geen 18 jaar (art. B 1).",
+    Ineligible.NATIONALITY: "Deze persoon heeft niet de nationaliteit die deze verkiezing vraagt (art. B 1).",
+    Ineligible.EXCLUDED: "Deze persoon is uitgesloten van het kiesrecht.",
+    Ineligible.OUTSIDE_ELECTION: "Deze persoon woont niet in het gebied van deze verkiezing.",
+    Ineligible.WRONG_DISTRICT: "Deze lijst doet niet mee in de kieskring van deze persoon.",
+}
+
+
+class DeclarationRefused(Exception):
+    def __init__(self, code: Refusal, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.details = details
+
+
+@dataclass(frozen=True)
+class DeclarationRequest:
+    election: str
+    list_id: int
+    channel: Channel
+    bsn: str
+    actor: str  # who acts: "clerk:GM0363:<employee>", "voter:<sub>", "system:<client id>"
+    counter_municipality: str | None = None  # the clerk's or municipal system's municipality
+    document_type: str | None = None
+    document_number: str | None = None  # checked for shape, never stored
+    signed_at: datetime | None = None  # batch: when the voter signed on paper
+    keep_if_duplicate: bool = False  # batch: a paper declaration is a fact, kept even when it voids
+    attestation_extra: dict[str, Any] | None = None  # e.g. the DigiD level for the online channel
+
+
+@dataclass(frozen=True)
+class DeclarationRecorded:
+    id: int
+    receipt_code: str
+    election: str
+    list_id: int
+    list_number: int | None
+    list_label: str
+    list_version: int
+    district_number: int
+    district_name: str
+    municipality_code: str
+    municipality_name: str
+    channel: str
+    signed_at: datetime
+    recorded_at: datetime
+    ordinal: int
+    voter_name: str
+
+    @property
+    def void_for_multiple(self) -> bool:
+        # A kept second declaration voids all of that voter's declarations (I 2 lid 1 a).
+        return self.ordinal > 1
+
+    def as_api(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "receipt_code": self.receipt_code,
+            "election": self.election,
+            "list": self.list_id,
+            "kieskring": self.district_number,
+            "municipality": self.municipality_code,
+            "channel": self.channel,
+            "recorded_at": self.recorded_at.isoformat(),
+        }
+
+
+def new_receipt_code() -> str:
+    raw = "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(12))
+    return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
+
+
+def voter_facts(person: Person) -> VoterFacts:
+    return VoterFacts(
+        birth_date=person.birth_date,
+        nationality_codes=frozenset(person.nationality_codes),
+        municipality_code=person.municipality_code,
+        excluded_from_voting=person.excluded_from_voting,
+        deceased=person.deceased,
+        lawful_residence_since=person.lawful_residence_since,
+    )
+
+
+@dataclass(frozen=True)
+class VoterCheck:
+    """What the rules say about one voter for one election, before a list is chosen."""
+
+    election: Election
+    person: Person
+    facts: VoterFacts
+    district: District
+    municipality: Municipality
+    lists: list[tuple[CandidateList, ListDistrict]]  # the lists this voter may support, with the version
+
+
+def check_voter(session: Session, registry: PersonRegistry, election: Election, bsn_input: str,
+                counter_municipality: str | None) -> VoterCheck:
+    """Eligibility in this election (and at this counter), shared by the form's first step and record()."""
+    try:
+        bsn = normalize_bsn(bsn_input)
+    except InvalidBsn as exc:
+        raise DeclarationRefused(Refusal.INVALID_BSN, _bsn_message(exc.reason)) from None
+    try:
+        person = registry.lookup(bsn)
+    except PersonRegistryUnavailable:
+        raise DeclarationRefused(
+            Refusal.REGISTRY_UNAVAILABLE,
+            "De BRP is nu niet bereikbaar. Er is niets vastgelegd. Probeer het over een paar minuten opnieuw, "
+            "of gebruik het papieren formulier (model H 4).",
+        ) from None
+    if person is None:
+        raise DeclarationRefused(Refusal.NOT_ELIGIBLE, INELIGIBLE_REASONS[Ineligible.NOT_REGISTERED],
+                                 reason=Ineligible.NOT_REGISTERED.value)
+    facts = voter_facts(person)
+    municipalities = _municipalities(session, election)
+    result = check_eligibility(ElectionType(election.category), election.election_date, facts,
+                               {code: m.district.number for code, m in municipalities.items()})
+    if not result.ok:
+        assert result.reason is not None
+        raise DeclarationRefused(Refusal.NOT_ELIGIBLE, INELIGIBLE_REASONS[result.reason],
+                                 reason=result.reason.value)
+    municipality = municipalities[facts.municipality_code or ""]
+    if counter_municipality is not None and not check_counter_municipality(facts, counter_municipality):
+        raise DeclarationRefused(
+            Refusal.NOT_REGISTERED_HERE,
+            f"Deze kiezer staat ingeschreven in {municipality.name}. Een verklaring aan de balie kan alleen "
+            f"in de eigen gemeente (art. H 4 lid 3): de kiezer kan terecht bij de gemeente {municipality.name}.",
+            municipality=municipality.code, municipality_name=municipality.name,
+        )
+    lists = list(session.execute(
+        select(CandidateList, ListDistrict)
+        .join(ListDistrict, ListDistrict.list_id == CandidateList.id)
+        .where(ListDistrict.district_id == municipality.district_id, CandidateList.election_id == election.id)
+        .order_by(CandidateList.number)
+    ).tuples())
+    return VoterCheck(election, person, facts, municipality.district, municipality, lists)
+
+
+def record_declaration(session: Session, registry: PersonRegistry, request: DeclarationRequest,
+                       now: datetime | None = None, repairs: tuple[Period, ...] = (),
+                       notified: frozenset[tuple[int, int]] = frozenset()) -> DeclarationRecorded:
+    now = now or utcnow()
+    election = session.scalar(select(Election).where(Election.identifier == request.election))
+    if election is None:
+        raise DeclarationRefused(Refusal.UNKNOWN_ELECTION, f"Verkiezing {request.election} bestaat niet.")
+    if request.channel is Channel.ONLINE and not election.online_open:
+        raise DeclarationRefused(
+            Refusal.ONLINE_CLOSED,
+            "Voor deze verkiezing kunt u nog niet online een verklaring afleggen. "
+            "Dat kan wel aan de balie van uw eigen gemeente.",
+        )
+    document_type = _check_document(request)
+    candidate_list = session.get(CandidateList, request.list_id) if isinstance(request.list_id, int) else None
+    if candidate_list is None or candidate_list.election_id != election.id:
+        raise DeclarationRefused(Refusal.UNKNOWN_LIST, f"Lijst {request.list_id} bestaat niet in {election.identifier}.")
+
+    counter = request.counter_municipality if request.channel is not Channel.ONLINE else None
+    check = check_voter(session, registry, election, request.bsn, counter)
+    link = next((ld for cl, ld in check.lists if cl.id == candidate_list.id), None)
+    if link is None:
+        raise DeclarationRefused(
+            Refusal.WRONG_KIESKRING,
+            f"{candidate_list.label} doet niet mee in kieskring {check.district.number} ({check.district.name}), "
+            "waar deze kiezer woont. Kies een lijst die hier meedoet.",
+            kieskring=check.district.number,
+        )
+
+    signed_at = now
+    if request.channel is Channel.BATCH:
+        if request.signed_at is None or request.signed_at.tzinfo is None:
+            raise DeclarationRefused(Refusal.WINDOW_CLOSED, "Geef het tijdstip van ondertekenen met tijdzone.")
+        if request.signed_at > now + FUTURE_SKEW:
+            raise DeclarationRefused(Refusal.WINDOW_CLOSED, "Het tijdstip van ondertekenen ligt in de toekomst.")
+        signed_at = request.signed_at
+    window = Period(election.window_opens_at, election.window_closes_at)
+    if acceptance(signed_at, window, repairs, notified, candidate_list.id, check.district.number) is Acceptance.CLOSED:
+        raise DeclarationRefused(
+            Refusal.WINDOW_CLOSED,
+            "De termijn voor ondersteuningsverklaringen is gesloten (art. H 4 lid 3). Er is niets vastgelegd.",
+            opens_at=election.window_opens_at.isoformat(), closes_at=election.window_closes_at.isoformat(),
+        )
+
+    try:
+        cipher = election_cipher(session, election)
+    except ElectionKeysDestroyed:
+        raise DeclarationRefused(Refusal.DATA_DESTROYED, "De gegevens van deze verkiezing zijn vernietigd.") from None
+    voter_key = cipher.voter_key(normalize_bsn(request.bsn))
+    attestation = _attestation(request, document_type, check, now)
+    name_ciphertext = cipher.encrypt(check.person.full_name, "declarant-name")
+
+    for _attempt in range(MAX_ORDINAL_RETRIES):
+        existing = session.scalar(select(func.max(Declaration.ordinal)).where(
+            Declaration.election_id == election.id, Declaration.voter_key == voter_key))
+        if existing and not request.keep_if_duplicate:
+            session.rollback()
+            raise _already_declared()
+        ordinal = (existing or 0) + 1
+        declaration = Declaration(
+            election_id=election.id, list_id=candidate_list.id, list_version_id=link.version_id,
+            district_id=check.district.id, municipality_code=check.municipality.code,
+            channel=request.channel.value, voter_key=voter_key, ordinal=ordinal,
+            receipt_code=new_receipt_code(), name_ciphertext=name_ciphertext, signed_at=signed_at,
+            recorded_at=now, attestation=attestation,
+        )
+        try:
+            session.add(declaration)
+            session.flush()
+            audit.append(session, actor=request.actor, action="declaration.recorded",
+                         election=election.identifier, subject=f"declaration:{declaration.id}",
+                         payload={"list": candidate_list.id, "version": link.version_id,
+                                  "kieskring": check.district.number, "municipality": check.municipality.code,
+                                  "channel": request.channel.value, "ordinal": ordinal,
+                                  "signed_at": signed_at.isoformat()},
+                         occurred_at=now)
+            session.commit()
+        except IntegrityError:
+            session.rollback()
+            if not request.keep_if_duplicate:
+                raise _already_declared() from None
+            continue  # another paper declaration of this voter took the ordinal: take the next one
+        if ordinal > 1:
+            log.warning("declaration %s kept as ordinal %s: all declarations of this voter are void",
+                        declaration.id, ordinal)
+        version = link.version
+        return DeclarationRecorded(
+            id=declaration.id, receipt_code=declaration.receipt_code, election=election.identifier,
+            list_id=candidate_list.id, list_number=candidate_list.number, list_label=candidate_list.label,
+            list_version=version.version, district_number=check.district.number,
+            district_name=check.district.name, municipality_code=check.municipality.code,
+            municipality_name=check.municipality.name, channel=request.channel.value, signed_at=signed_at,
+            recorded_at=now, ordinal=ordinal, voter_name=check.person.full_name,
+        )
+    raise _already_declared()
+
+
+def _already_declared() -> DeclarationRefused:
+    # Deliberately the same sentence whatever list, channel or place the earlier one had.
+    return DeclarationRefused(
+        Refusal.ALREADY_DECLARED,
+        "Deze kiezer heeft voor deze verkiezing al een ondersteuningsverklaring afgelegd. Er kan er maar één "
+        "zijn: een tweede zou beide ongeldig maken (art. H 4 lid 5). Er is niets nieuws vastgelegd.",
+    )
+
+
+def _bsn_message(reason: str) -> str:
+    if reason == "checksum":
+        return "Dit BSN klopt niet: het voldoet niet aan de elfproef. Controleer de cijfers."
+    if reason == "zeros":
+        return "Dit BSN bestaat niet (alleen nullen). Controleer de cijfers."
+    return "Een BSN bestaat uit 9 cijfers. Controleer wat u hebt ingevuld."
+
+
+def _check_document(request: DeclarationRequest) -> DocumentType | None:
+    if request.channel is Channel.ONLINE:
+        return None  # DigiD is the identification; there is no document at home
+    document_type = parse_document_type(request.document_type)
+    if document_type is None:
+        raise DeclarationRefused(
+            Refusal.INVALID_DOCUMENT,
+            "Kies het soort identiteitsbewijs: paspoort, identiteitskaart, rijbewijs of verblijfsdocument.",
+            field="type",
+        )
+    if not document_number_ok(document_type, request.document_number):
+        raise DeclarationRefused(
+            Refusal.INVALID_DOCUMENT,
+            f"Het documentnummer past niet bij een {document_type.value}. Controleer het nummer op het document.",
+            field="number",
+        )
+    return document_type
+
+
+def _attestation(request: DeclarationRequest, document_type: DocumentType | None, check: VoterCheck,
+                 now: datetime) -> dict[str, Any]:
+    if request.channel is Channel.ONLINE:
+        # The registry's own BRP check stands in for the burgemeester's note (rules.md §3).
+        return {"kind": "registry-brp-check", "checked_at": now.isoformat(),
+                "legal_basis": check.election.online_legal_basis, "municipality": check.municipality.code,
+                "kieskring": check.district.number, **(request.attestation_extra or {})}
+    # H 4 lid 4: the burgemeester's note: registered as kiezer here, kieskring, date and official.
+    return {"kind": "burgemeester-note", "checked_at": now.isoformat(), "official": request.actor,
+            "municipality": check.municipality.code, "municipality_name": check.municipality.name,
+            "kieskring": check.district.number, "document_type": document_type.value if document_type else None,
+            "paper": request.channel is Channel.BATCH, **(request.attestation_extra or {})}
+
+
+def _municipalities(session: Session, election: Election) -> dict[str, Municipality]:
+    rows = session.scalars(select(Municipality).options(joinedload(Municipality.district))
+                           .where(Municipality.election_id == election.id)).all()
+    return {m.code: m for m in rows}

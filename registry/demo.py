@@ -1,0 +1,74 @@
+"""The demo election: the real TK2025 structure and Haarlem lists, with dates around today.
+
+Loaded by ``flask --app app demo load`` (the README's start command does it once), so a newcomer finds
+an open declaration window, an online pilot and a mix of exempt and non-exempt lists.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from registry.calendar_utils import today_local
+from registry.config import DATA_DIR
+from registry.elections import services as elections
+from registry.elections.models import CandidateList, Election
+from registry.eml import CandidateLists, ElectionDefinition, parse_eml, sha256_fingerprint
+
+DEMO_ACTOR = "demo"
+DEMO_LEGAL_BASIS = "Demonstratie (pilot): geen echte verkiezing, verklaringen hebben geen rechtsgevolg"
+# Aanduidingen that won seats at TK2023, so H 4 lid 8 exempts them; the others need declarations.
+SEATED_AT_TK2023 = (
+    "PVV (Partij voor de Vrijheid)", "GROENLINKS / Partij van de Arbeid (PvdA)", "VVD",
+    "Nieuw Sociaal Contract", "D66", "BBB", "CDA", "SP (Socialistische Partij)", "DENK",
+    "Partij voor de Dieren", "Forum voor Democratie", "Staatkundig Gereformeerde Partij (SGP)",
+    "ChristenUnie", "Volt", "JA21",
+)
+
+
+def demo_identifier(election_day: date) -> str:
+    return f"TK{election_day.year}_DEMO"
+
+
+def load_demo(session: Session, only_if_empty: bool = False, today: date | None = None) -> str:
+    if only_if_empty and session.scalar(select(Election.id).limit(1)) is not None:
+        return "Er staan al verkiezingen klaar; de demo is niet opnieuw geladen."
+    today = today or today_local()
+    nomination_day = today + timedelta(days=7)
+    election_day = nomination_day + timedelta(days=44)
+    identifier = demo_identifier(election_day)
+    if session.scalar(select(Election.id).where(Election.identifier == identifier)) is not None:
+        return f"De demo-verkiezing {identifier} bestaat al."
+
+    definition_bytes = (DATA_DIR / "eml" / "Verkiezingsdefinitie_TK2025.eml.xml").read_bytes()
+    definition = parse_eml(definition_bytes, "Verkiezingsdefinitie_TK2025.eml.xml")
+    assert isinstance(definition, ElectionDefinition)
+    definition = dataclasses.replace(
+        definition, identifier=identifier, name=f"Tweede Kamer {election_day.year} (demo)",
+        election_date=election_day, nomination_date=nomination_day,
+    )
+    elections.import_parsed(session, definition, sha256_fingerprint(definition_bytes), DEMO_ACTOR)
+
+    list_bytes = (DATA_DIR / "eml" / "Kandidatenlijsten_TK2025_Haarlem.eml.xml").read_bytes()
+    lists = parse_eml(list_bytes, "Kandidatenlijsten_TK2025_Haarlem.eml.xml")
+    assert isinstance(lists, CandidateLists)
+    # The Haarlem lists stand in for every kieskring: the demo has one list set for the whole country.
+    lists = dataclasses.replace(
+        lists, contest_id="alle",
+        election=dataclasses.replace(lists.election, identifier=identifier, election_date=election_day,
+                                     nomination_date=nomination_day),
+    )
+    elections.import_parsed(session, lists, sha256_fingerprint(list_bytes), DEMO_ACTOR)
+
+    elections.update_settings(session, identifier, DEMO_ACTOR, online_open=True, online_legal_basis=DEMO_LEGAL_BASIS)
+    election = elections.get_election(session, identifier)
+    for candidate_list in session.scalars(select(CandidateList).where(CandidateList.election_id == election.id)):
+        if candidate_list.designation in SEATED_AT_TK2023 and candidate_list.number is not None:
+            elections.set_exemption(session, identifier, candidate_list.number, True,
+                                    "zetel behaald bij de Tweede Kamerverkiezing 2023", DEMO_ACTOR)
+    opens: datetime = election.window_opens_at
+    return (f"Demo-verkiezing {identifier} geladen: termijn open van {opens:%Y-%m-%d} tot dag van "
+            f"kandidaatstelling {nomination_day:%Y-%m-%d} 17:00; online kanaal open als pilot.")

@@ -1,0 +1,1 @@
+"""Elections, kieskringen, municipalities and candidate lists."""
