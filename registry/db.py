@@ -8,6 +8,7 @@ from typing import Any
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, scoped_session
 from sqlalchemy.types import TypeDecorator
 
 # Stable constraint names so Alembic migrations are the same on SQLite and PostgreSQL.
@@ -50,9 +51,8 @@ def utcnow() -> datetime:
 
 @event.listens_for(Engine, "connect")
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
-    # pysqlite's own transaction handling would start transactions lazily and deferred; we take
-    # over (isolation_level=None) so every transaction is BEGIN IMMEDIATE: a writer takes the write
-    # lock up front and waits (busy_timeout) instead of failing with "database is locked" on upgrade.
+    # pysqlite's own transaction handling is replaced (isolation_level=None) so that we emit BEGIN
+    # ourselves: plain BEGIN for readers, BEGIN IMMEDIATE for writers (see begin_write).
     if type(dbapi_connection).__module__.startswith("sqlite3"):
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
@@ -66,4 +66,22 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(conn: Any) -> None:
     if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        immediate = conn.get_execution_options().get(WRITE_OPTION)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+WRITE_OPTION = "steunregister_write"
+
+
+def begin_write(session: Session) -> None:
+    """Start the session's next transaction as a writer.
+
+    On SQLite a writer must take the write lock up front (BEGIN IMMEDIATE): a transaction that read
+    first and then writes fails at once with "database is locked" when another writer committed in
+    between, instead of waiting its turn. Ends any read transaction the session still has open.
+    On PostgreSQL this only ends the read transaction.
+    """
+    real = session() if isinstance(session, scoped_session) else session
+    if real.in_transaction():
+        real.rollback()
+    real.connection(execution_options={WRITE_OPTION: True})

@@ -142,3 +142,19 @@ def tk2025(session: Any) -> Any:
 
 # Inside the TK2025 window (1 September 00:00 – 15 September 17:00, Europe/Amsterdam).
 TK2025_OPEN = datetime(2025, 9, 10, 12, 0, tzinfo=AMS)
+
+
+# --- people from the demo BRP fixture -----------------------------------------------------------
+
+def _cases() -> dict[str, str]:
+    import json
+
+    return json.loads((PROJECT / "registry" / "data" / "brp_demo_cases.json").read_text())
+
+
+CASES = _cases()
+
+
+def bsn(case: str) -> str:
+    """The BSN of a named edge case of the demo fixture (registry/data/brp_demo_cases.json)."""
+    return CASES[case]

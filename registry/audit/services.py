@@ -63,7 +63,7 @@ def append(session: Session, *, actor: str, action: str, election: str | None = 
     event = AuditEvent(seq=seq, occurred_at=when, actor=actor, action=action, election=election,
                        subject=subject, payload=body, prev_hash=prev, hash=chain_hash(prev, content))
     session.add(event)
-    session.flush([event])
+    session.flush()
     return event
 
 

@@ -8,6 +8,7 @@ A refusal never says for which list an earlier declaration was made.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import secrets
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from registry.audit import services as audit
 from registry.brp import Person, PersonRegistry, PersonRegistryUnavailable
-from registry.db import utcnow
+from registry.db import begin_write, utcnow
 from registry.declarations.models import Declaration
 from registry.domain import (
     Acceptance,
@@ -163,7 +164,7 @@ class VoterCheck:
     facts: VoterFacts
     district: District
     municipality: Municipality
-    lists: list[tuple[CandidateList, ListDistrict]]  # the lists this voter may support, with the version
+    lists: list[Any]  # the lists this voter may support, with the version
 
 
 def check_voter(session: Session, registry: PersonRegistry, election: Election, bsn_input: str,
@@ -205,7 +206,7 @@ def check_voter(session: Session, registry: PersonRegistry, election: Election, 
         .join(ListDistrict, ListDistrict.list_id == CandidateList.id)
         .where(ListDistrict.district_id == municipality.district_id, CandidateList.election_id == election.id)
         .order_by(CandidateList.number)
-    ).tuples())
+    ).all())
     return VoterCheck(election, person, facts, municipality.district, municipality, lists)
 
 
@@ -258,51 +259,61 @@ def record_declaration(session: Session, registry: PersonRegistry, request: Decl
     except ElectionKeysDestroyed:
         raise DeclarationRefused(Refusal.DATA_DESTROYED, "De gegevens van deze verkiezing zijn vernietigd.") from None
     voter_key = cipher.voter_key(normalize_bsn(request.bsn))
-    attestation = _attestation(request, document_type, check, now)
     name_ciphertext = cipher.encrypt(check.person.full_name, "declarant-name")
+    # Everything the write and the receipt need, as plain values: the read transaction ends here.
+    recorded = DeclarationRecorded(
+        id=0, receipt_code="", election=election.identifier, list_id=candidate_list.id,
+        list_number=candidate_list.number, list_label=candidate_list.label, list_version=link.version.version,
+        district_number=check.district.number, district_name=check.district.name,
+        municipality_code=check.municipality.code, municipality_name=check.municipality.name,
+        channel=request.channel.value, signed_at=signed_at, recorded_at=now, ordinal=0,
+        voter_name=check.person.full_name,
+    )
+    row_values = {
+        "election_id": election.id, "list_id": candidate_list.id, "list_version_id": link.version_id,
+        "district_id": check.district.id, "municipality_code": check.municipality.code,
+        "channel": request.channel.value, "voter_key": voter_key, "name_ciphertext": name_ciphertext,
+        "signed_at": signed_at, "recorded_at": now,
+        "attestation": _attestation(request, document_type, check, now),
+    }
+    audit_payload = {"list": candidate_list.id, "version": link.version_id, "kieskring": check.district.number,
+                     "municipality": check.municipality.code, "channel": request.channel.value,
+                     "signed_at": signed_at.isoformat()}
+    return _write(session, request, recorded, row_values, audit_payload)
 
+
+def _write(session: Session, request: DeclarationRequest, recorded: DeclarationRecorded,
+           row_values: dict[str, Any], audit_payload: dict[str, Any]) -> DeclarationRecorded:
+    """The declaration and its audit event in one write transaction (BEGIN IMMEDIATE on SQLite)."""
     for _attempt in range(MAX_ORDINAL_RETRIES):
-        existing = session.scalar(select(func.max(Declaration.ordinal)).where(
-            Declaration.election_id == election.id, Declaration.voter_key == voter_key))
-        if existing and not request.keep_if_duplicate:
-            session.rollback()
-            raise _already_declared()
-        ordinal = (existing or 0) + 1
-        declaration = Declaration(
-            election_id=election.id, list_id=candidate_list.id, list_version_id=link.version_id,
-            district_id=check.district.id, municipality_code=check.municipality.code,
-            channel=request.channel.value, voter_key=voter_key, ordinal=ordinal,
-            receipt_code=new_receipt_code(), name_ciphertext=name_ciphertext, signed_at=signed_at,
-            recorded_at=now, attestation=attestation,
-        )
+        begin_write(session)
         try:
+            existing = session.scalar(select(func.max(Declaration.ordinal)).where(
+                Declaration.election_id == row_values["election_id"],
+                Declaration.voter_key == row_values["voter_key"]))
+            if existing and not request.keep_if_duplicate:
+                raise _already_declared()
+            ordinal = (existing or 0) + 1
+            declaration = Declaration(**row_values, ordinal=ordinal, receipt_code=new_receipt_code())
             session.add(declaration)
             session.flush()
             audit.append(session, actor=request.actor, action="declaration.recorded",
-                         election=election.identifier, subject=f"declaration:{declaration.id}",
-                         payload={"list": candidate_list.id, "version": link.version_id,
-                                  "kieskring": check.district.number, "municipality": check.municipality.code,
-                                  "channel": request.channel.value, "ordinal": ordinal,
-                                  "signed_at": signed_at.isoformat()},
-                         occurred_at=now)
+                         election=recorded.election, subject=f"declaration:{declaration.id}",
+                         payload={**audit_payload, "ordinal": ordinal}, occurred_at=recorded.recorded_at)
             session.commit()
         except IntegrityError:
             session.rollback()
             if not request.keep_if_duplicate:
                 raise _already_declared() from None
             continue  # another paper declaration of this voter took the ordinal: take the next one
+        except BaseException:
+            session.rollback()
+            raise
         if ordinal > 1:
             log.warning("declaration %s kept as ordinal %s: all declarations of this voter are void",
                         declaration.id, ordinal)
-        version = link.version
-        return DeclarationRecorded(
-            id=declaration.id, receipt_code=declaration.receipt_code, election=election.identifier,
-            list_id=candidate_list.id, list_number=candidate_list.number, list_label=candidate_list.label,
-            list_version=version.version, district_number=check.district.number,
-            district_name=check.district.name, municipality_code=check.municipality.code,
-            municipality_name=check.municipality.name, channel=request.channel.value, signed_at=signed_at,
-            recorded_at=now, ordinal=ordinal, voter_name=check.person.full_name,
-        )
+        return dataclasses.replace(recorded, id=declaration.id, receipt_code=declaration.receipt_code,
+                                   ordinal=ordinal)
     raise _already_declared()
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from registry.audit import services as audit_services
+from registry.db import begin_write
 from registry.domain import ElectionType, default_declaration_window
 from registry.elections.models import CandidateList, District, Election, ListDistrict, ListVersion, Municipality
 from registry.eml import Affiliation, CandidateLists, ElectionDefinition, ElectionRef, parse_eml, sha256_fingerprint
@@ -52,6 +53,7 @@ def import_file(session: Session, data: bytes, filename: str, actor: str) -> Imp
 
 def import_parsed(session: Session, parsed: ElectionDefinition | CandidateLists, fingerprint: str,
                   actor: str) -> ImportResult:
+    begin_write(session)
     try:
         if isinstance(parsed, ElectionDefinition):
             result = _import_definition(session, parsed, fingerprint, actor)
@@ -269,6 +271,18 @@ def get_election(session: Session, identifier: str) -> Election:
 def update_settings(session: Session, identifier: str, actor: str, *, window_opens_at: datetime | None = None,
                     window_closes_at: datetime | None = None, online_open: bool | None = None,
                     online_legal_basis: str | None = None, seats: int | None = None) -> Election:
+    begin_write(session)
+    try:
+        return _update_settings(session, identifier, actor, window_opens_at, window_closes_at, online_open,
+                                online_legal_basis, seats)
+    except Exception:
+        session.rollback()
+        raise
+
+
+def _update_settings(session: Session, identifier: str, actor: str, window_opens_at: datetime | None,
+                     window_closes_at: datetime | None, online_open: bool | None, online_legal_basis: str | None,
+                     seats: int | None) -> Election:
     election = get_election(session, identifier)
     before = election.settings_dict()
     if window_opens_at is not None:
@@ -276,21 +290,18 @@ def update_settings(session: Session, identifier: str, actor: str, *, window_ope
     if window_closes_at is not None:
         election.window_closes_at = window_closes_at
     if election.window_opens_at >= election.window_closes_at:
-        session.rollback()
         raise SettingsRefused("de termijn moet openen vóór hij sluit")
     if online_legal_basis is not None:
         election.online_legal_basis = online_legal_basis.strip() or None
     if online_open is not None:
         election.online_open = online_open
     if election.online_open and not election.online_legal_basis:
-        session.rollback()
         raise SettingsRefused(
             "het online kanaal gaat alleen open met een genoemde wettelijke grondslag "
             "(de Kieswet vraagt nu verschijning aan de balie, art. H 4 lid 3)"
         )
     if seats is not None:
         if seats < 1:
-            session.rollback()
             raise SettingsRefused("het aantal zetels moet een positief getal zijn")
         election.seats = seats
     after = election.settings_dict()
@@ -304,6 +315,16 @@ def update_settings(session: Session, identifier: str, actor: str, *, window_ope
 def set_exemption(session: Session, identifier: str, list_number: int, exempt: bool, basis: str | None,
                   actor: str) -> CandidateList:
     """H 4 lid 8: the CSB records that an aanduiding won a seat last time. Never for a blanco list."""
+    begin_write(session)
+    try:
+        return _set_exemption(session, identifier, list_number, exempt, basis, actor)
+    except Exception:
+        session.rollback()
+        raise
+
+
+def _set_exemption(session: Session, identifier: str, list_number: int, exempt: bool, basis: str | None,
+                   actor: str) -> CandidateList:
     election = get_election(session, identifier)
     candidate_list = session.scalar(select(CandidateList).where(CandidateList.election_id == election.id,
                                                                 CandidateList.number == list_number))
