@@ -12,7 +12,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select, text
@@ -34,7 +34,7 @@ def event_content(seq: int, occurred_at: datetime, actor: str, action: str, elec
                   subject: str | None, payload: str) -> str:
     return canonical({
         "seq": seq,
-        "occurred_at": occurred_at.isoformat(),
+        "occurred_at": occurred_at.astimezone(UTC).isoformat(),  # the same text before and after storage
         "actor": actor,
         "action": action,
         "election": election,
@@ -57,7 +57,7 @@ def append(session: Session, *, actor: str, action: str, election: str | None = 
     # On SQLite the transaction is BEGIN IMMEDIATE, so it already holds the only write lock.
     head = session.execute(select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)).first()
     seq, prev = (head[0] + 1, head[1]) if head else (1, GENESIS)
-    when = occurred_at or utcnow()
+    when = (occurred_at or utcnow()).astimezone(UTC)
     body = canonical(payload or {})
     content = event_content(seq, when, actor, action, election, subject, body)
     event = AuditEvent(seq=seq, occurred_at=when, actor=actor, action=action, election=election,

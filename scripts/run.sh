@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Install into .venv and start Steunregister on the embedded default: SQLite in ./instance, the mock
+# identity provider, the demo election (dates around today) and the demo BRP people.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+python3 -m venv .venv
+.venv/bin/python -m pip install --quiet --upgrade pip
+.venv/bin/python -m pip install --quiet -e .
+
+export FLASK_APP=app
+.venv/bin/flask db upgrade
+.venv/bin/flask demo load --if-empty
+echo "Steunregister draait op http://127.0.0.1:5000 (stoppen: Ctrl+C)"
+exec .venv/bin/flask run --host 127.0.0.1 --port "${PORT:-5000}"

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Install everything the suite needs and run every test, on SQLite and on a real PostgreSQL that the
+# suite starts itself (initdb into a temporary folder). Extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# System packages from Debian: the PostgreSQL server for the suite.
+need=()
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+if [ ${#need[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "Installing Debian packages: ${need[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+python3 -m venv .venv
+.venv/bin/python -m pip install --quiet --upgrade pip
+.venv/bin/python -m pip install --quiet -e '.[test]'
+
+exec .venv/bin/python -m pytest "$@"
