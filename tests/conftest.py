@@ -8,9 +8,9 @@ run to SQLite; CI never sets it.
 from __future__ import annotations
 
 import base64
+import itertools
 import os
 import shutil
-import itertools
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path

@@ -49,3 +49,12 @@ def test_demo_load_opens_the_window_today_with_the_online_pilot(cli, session):
     assert len(lists[0].submissions) == 20  # the demo lists stand in every kieskring
     again = cli.invoke(args=["demo", "load", "--if-empty"])
     assert again.exit_code == 0 and "al verkiezingen" in again.output
+
+
+def test_ruff_finds_nothing():
+    import shutil
+    import subprocess
+
+    ruff = shutil.which("ruff") or str(Path(__import__("sys").executable).parent / "ruff")
+    result = subprocess.run([ruff, "check", "."], cwd=PROJECT, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr

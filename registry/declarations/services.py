@@ -226,7 +226,8 @@ def record_declaration(session: Session, registry: PersonRegistry, request: Decl
     document_type = _check_document(request)
     candidate_list = session.get(CandidateList, request.list_id) if isinstance(request.list_id, int) else None
     if candidate_list is None or candidate_list.election_id != election.id:
-        raise DeclarationRefused(Refusal.UNKNOWN_LIST, f"Lijst {request.list_id} bestaat niet in {election.identifier}.")
+        raise DeclarationRefused(Refusal.UNKNOWN_LIST,
+                                 f"Lijst {request.list_id} bestaat niet in {election.identifier}.")
 
     counter = request.counter_municipality if request.channel is not Channel.ONLINE else None
     check = check_voter(session, registry, election, request.bsn, counter)
