@@ -7,6 +7,9 @@ cd "$(dirname "$0")/.."
 # System packages from Debian: the PostgreSQL server for the suite.
 need=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+/sbin/ldconfig -p 2>/dev/null | grep libpangoft2 >/dev/null || need+=(libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core)
+# WeasyPrint subsets fonts with harfbuzz; without it it falls back to a slow, deprecated path.
+/sbin/ldconfig -p 2>/dev/null | grep libharfbuzz-subset >/dev/null || need+=(libharfbuzz-subset0)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
