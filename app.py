@@ -70,7 +70,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     app.extensions["steunregister.brp"] = person_registry_from_settings(settings)
 
-    # 6. Blueprints and their access rules, then the command-line groups.
+    # 6. Identity first (auth.init_app: login settings, server-side sessions, CSRF protection; refuses a
+    #    production configuration that enables the mock issuer), then blueprints and their access
+    #    rules, then the command-line groups.
+    import auth
+
+    auth.init_app(app)
     from registry.routes import register_blueprints
 
     register_blueprints(app)

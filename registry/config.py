@@ -28,6 +28,39 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "BRP_API_KEY": (None, "API key sent as X-API-KEY to BRP_URL"),
     "BRP_TIMEOUT": ("5", "seconds before a BRP call counts as unreachable"),
     "LOG_LEVEL": ("INFO", "log level of the app logger"),
+    # --- identity: the mock DigiD/eHerkenning issuer (development and test only) -----------------------
+    "MOCK_IDP": (None, "1 mounts the mock OIDC issuer at /mock-idp; default on in development and test, "
+                       "production refuses to start with it"),
+    "MOCK_IDP_ISSUER": (None, "issuer URL of the mock; default http://127.0.0.1:5000/mock-idp "
+                              "(test: http://localhost/mock-idp)"),
+    "MOCK_IDP_REDIRECT_URIS": (None, "comma-separated extra redirect URIs the mock accepts for the app's own "
+                                     "client; <issuer origin>/login/callback always"),
+    "MOCK_IDP_KEY_RETENTION": ("86400", "seconds a rotated-out mock signing key stays published in the JWKS"),
+    "MOCK_IDP_BSN_CLAIM": ("bsn", "name of the claim in which the mock puts the BSN"),
+    # --- identity: the relying party ------------------------------------------------------------------
+    "OIDC_ISSUER": (None, "issuer URL of the DigiD/eHerkenning broker; default the mock's issuer when it runs"),
+    "OIDC_CLIENT_ID": ("steunregister", "our client id at the broker"),
+    "OIDC_CLIENT_SECRET": (None, "our client secret at the broker; derived from the master key for the mock"),
+    "OIDC_EHERKENNING_ISSUER": (None, "issuer for eHerkenning logins when it differs from OIDC_ISSUER"),
+    "OIDC_EHERKENNING_CLIENT_ID": (None, "client id for eHerkenning logins; default OIDC_CLIENT_ID"),
+    "OIDC_EHERKENNING_CLIENT_SECRET": (None, "client secret for eHerkenning logins; default OIDC_CLIENT_SECRET"),
+    "OIDC_REDIRECT_URI": (None, "our callback URL as registered at the broker; default <this host>/login/callback"),
+    "OIDC_SCOPES": ("openid", "space-separated scopes asked for at login"),
+    "OIDC_API_AUDIENCE": ("steunregister-api", "audience that bearer tokens for /api/v1 must carry"),
+    "OIDC_ACR_MAP": (None, "JSON object mapping the broker's acr values to basis/midden/substantieel/hoog or "
+                           "loa1-loa4; replaces the built-in map (plain names and the usual SAML/eToegang URNs)"),
+    "OIDC_MIN_ACR_DIGID": ("substantieel", "lowest DigiD level a voter may log in with"),
+    "OIDC_MIN_ACR_EHERKENNING": ("loa3", "lowest eHerkenning level staff may log in with"),
+    "OIDC_CLAIM_BSN": ("bsn", "claim holding the BSN"),
+    "OIDC_CLAIM_ROLES": ("roles", "claim holding the roles (clerk:GM0363, csb:TK2025, agent:<list id>)"),
+    "OIDC_CLAIM_ORGANISATION": ("organisation", "claim holding the KvK number or OIN of the organisation"),
+    "OIDC_CLAIM_EMPLOYEE_ID": ("employee_id", "claim holding the employee id"),
+    "OIDC_CLAIM_NAME": ("name", "claim holding a display name (staff)"),
+    "OIDC_CLOCK_SKEW": ("60", "seconds of clock difference allowed on exp, iat and nbf"),
+    "OIDC_HTTP_TIMEOUT": ("5", "seconds before the broker counts as unreachable"),
+    "OIDC_JWKS_REFETCH_INTERVAL": ("10", "at least this many seconds between JWKS fetches for an unknown kid"),
+    "SESSION_IDLE_TIMEOUT": ("900", "seconds without a request after which a login session ends"),
+    "SESSION_LIFETIME": ("28800", "seconds after login at which a session ends regardless of activity"),
 }
 
 

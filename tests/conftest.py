@@ -158,3 +158,5 @@ CASES = _cases()
 def bsn(case: str) -> str:
     """The BSN of a named edge case of the demo fixture (registry/data/brp_demo_cases.json)."""
     return CASES[case]
+
+from tests.auth.fixtures import *  # noqa: E402, F403

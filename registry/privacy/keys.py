@@ -16,7 +16,9 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 NONCE_BYTES = 12
 
@@ -89,6 +91,7 @@ class KeyRing:
 
     def __init__(self, master_key: bytes) -> None:
         self._master = AESGCM(master_key)
+        self._master_bytes = master_key
         self._cache: dict[str, ElectionCipher] = {}
         self._lock = threading.Lock()
 
@@ -111,6 +114,11 @@ class KeyRing:
         with self._lock:
             self._cache[election] = cipher
         return cipher
+
+    def derived_key(self, purpose: str) -> bytes:
+        """A key for one purpose (sealed form tokens, session data), derived with HKDF: never the master."""
+        return HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
+                    info=f"steunregister:{purpose}".encode()).derive(self._master_bytes)
 
     def cached(self, election: str) -> ElectionCipher | None:
         with self._lock:

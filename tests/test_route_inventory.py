@@ -1,0 +1,82 @@
+"""Every route is either on the explicit public list or guarded by a role check (auth.access)."""
+
+from __future__ import annotations
+
+import re
+
+from registry.routes import PUBLIC_ENDPOINTS
+
+
+def _endpoints(app) -> dict[str, list]:
+    rules: dict[str, list] = {}
+    for rule in app.url_map.iter_rules():
+        rules.setdefault(rule.endpoint, []).append(rule)
+    return rules
+
+
+def test_every_route_is_public_or_guarded(app):
+    unguarded, both = [], []
+    for endpoint, rules in _endpoints(app).items():
+        view = app.view_functions[endpoint]
+        guarded = getattr(view, "_access", None) is not None
+        public = endpoint in PUBLIC_ENDPOINTS
+        if not guarded and not public:
+            unguarded.append(f"{endpoint} ({', '.join(r.rule for r in rules)})")
+        if guarded and public:
+            both.append(endpoint)
+    assert not unguarded, ("routes that are neither in registry.routes.PUBLIC_ENDPOINTS nor guarded by "
+                           f"@role_required/@api_role_required: {unguarded}")
+    assert not both, f"routes both public and guarded (which is meant?): {both}"
+
+
+def test_the_public_list_names_only_routes_that_exist(app):
+    stale = PUBLIC_ENDPOINTS - set(_endpoints(app))
+    assert not stale, f"PUBLIC_ENDPOINTS names endpoints that do not exist: {sorted(stale)}"
+
+
+def test_guarded_routes_turn_anonymous_visitors_away(app, client):
+    # The marker is not enough: each guarded GET route, opened without a login, must send the visitor to
+    # the login page (pages) or answer 401 problem+json (API), never show its content.
+    checked = 0
+    for endpoint, rules in _endpoints(app).items():
+        if getattr(app.view_functions[endpoint], "_access", None) is None:
+            continue
+        for rule in rules:
+            if "GET" not in rule.methods:
+                continue
+            path = re.sub(r"<(?:int:)?[^>]+>", "1", rule.rule)
+            response = client.get(path)
+            if rule.rule.startswith("/api/"):
+                assert response.status_code == 401, (rule.rule, response.status_code)
+                assert response.headers["Content-Type"] == "application/problem+json"
+            else:
+                assert response.status_code == 302, (rule.rule, response.status_code)
+                assert response.location.startswith("/login?next="), (rule.rule, response.location)
+            checked += 1
+    assert checked >= 5
+
+
+def test_no_two_routes_claim_the_same_url(app):
+    # Werkzeug sends a URL to the first matching rule: a second rule with the same shape and method is
+    # unreachable (a placeholder page shadowing a feature's page, or the other way round).
+    seen: dict[tuple[str, str], str] = {}
+    clashes = []
+    for rule in app.url_map.iter_rules():
+        shape = re.sub(r"<(?:[^:>]+:)?[^>]+>", "<>", rule.rule).rstrip("/") or "/"
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            other = seen.setdefault((shape, method), rule.endpoint)
+            if other != rule.endpoint:
+                clashes.append(f"{method} {rule.rule}: {other} and {rule.endpoint}")
+    assert not clashes, clashes
+
+
+def test_placeholder_pages_step_aside_for_a_feature(app):
+    from auth import pages
+
+    served = {rule.rule: rule.endpoint for rule in app.url_map.iter_rules()}
+    for url in pages.PAGES:
+        assert url in served or url.rstrip("/") + "/" in served
+    # /balie is still the placeholder (the counter serves /balie/<election>/); registering again adds nothing.
+    before = len(list(app.url_map.iter_rules()))
+    pages.register(app)
+    assert len(list(app.url_map.iter_rules())) == before
