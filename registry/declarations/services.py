@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -43,6 +44,8 @@ from registry.privacy.keys import ElectionKeysDestroyed
 from registry.privacy.services import election_cipher
 
 log = logging.getLogger(__name__)
+
+BeforeCommit = Callable[[Session, "DeclarationRecorded"], None]
 
 RECEIPT_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud at a counter
 MAX_ORDINAL_RETRIES = 5
@@ -210,9 +213,20 @@ def check_voter(session: Session, registry: PersonRegistry, election: Election, 
     return VoterCheck(election, person, facts, municipality.district, municipality, lists)
 
 
+def has_declared(session: Session, election: Election, bsn: str) -> bool:
+    """Whether this voter already has a declaration in this election, in any municipality or channel.
+    Says nothing about which list: callers only ever get this yes or no."""
+    voter_key = election_cipher(session, election).voter_key(normalize_bsn(bsn))
+    return session.scalar(select(Declaration.id).where(Declaration.election_id == election.id,
+                                                       Declaration.voter_key == voter_key).limit(1)) is not None
+
+
 def record_declaration(session: Session, registry: PersonRegistry, request: DeclarationRequest,
                        now: datetime | None = None, repairs: tuple[Period, ...] = (),
-                       notified: frozenset[tuple[int, int]] = frozenset()) -> DeclarationRecorded:
+                       notified: frozenset[tuple[int, int]] = frozenset(),
+                       before_commit: BeforeCommit | None = None) -> DeclarationRecorded:
+    """Record one declaration or raise DeclarationRefused. ``before_commit`` runs inside the write
+    transaction with the recorded declaration, for writes that must commit with it (idempotency)."""
     now = now or utcnow()
     election = session.scalar(select(Election).where(Election.identifier == request.election))
     if election is None:
@@ -280,11 +294,12 @@ def record_declaration(session: Session, registry: PersonRegistry, request: Decl
     audit_payload = {"list": candidate_list.id, "version": link.version_id, "kieskring": check.district.number,
                      "municipality": check.municipality.code, "channel": request.channel.value,
                      "signed_at": signed_at.isoformat()}
-    return _write(session, request, recorded, row_values, audit_payload)
+    return _write(session, request, recorded, row_values, audit_payload, before_commit)
 
 
 def _write(session: Session, request: DeclarationRequest, recorded: DeclarationRecorded,
-           row_values: dict[str, Any], audit_payload: dict[str, Any]) -> DeclarationRecorded:
+           row_values: dict[str, Any], audit_payload: dict[str, Any],
+           before_commit: BeforeCommit | None) -> DeclarationRecorded:
     """The declaration and its audit event in one write transaction (BEGIN IMMEDIATE on SQLite)."""
     for _attempt in range(MAX_ORDINAL_RETRIES):
         begin_write(session)
@@ -301,6 +316,10 @@ def _write(session: Session, request: DeclarationRequest, recorded: DeclarationR
             audit.append(session, actor=request.actor, action="declaration.recorded",
                          election=recorded.election, subject=f"declaration:{declaration.id}",
                          payload={**audit_payload, "ordinal": ordinal}, occurred_at=recorded.recorded_at)
+            result = dataclasses.replace(recorded, id=declaration.id, receipt_code=declaration.receipt_code,
+                                         ordinal=ordinal)
+            if before_commit is not None:
+                before_commit(session, result)
             session.commit()
         except IntegrityError:
             session.rollback()
@@ -313,8 +332,7 @@ def _write(session: Session, request: DeclarationRequest, recorded: DeclarationR
         if ordinal > 1:
             log.warning("declaration %s kept as ordinal %s: all declarations of this voter are void",
                         declaration.id, ordinal)
-        return dataclasses.replace(recorded, id=declaration.id, receipt_code=declaration.receipt_code,
-                                   ordinal=ordinal)
+        return result
     raise _already_declared()
 
 

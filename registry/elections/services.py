@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -43,6 +44,13 @@ class ImportResult:
     versions_created: int = 0
     districts: list[int] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)
+    # Every list the import touched, in file order, with whether this import created it.
+    touched: list[tuple[int, bool]] = field(default_factory=list)
+
+
+# Runs inside the import's write transaction, after the rows and the audit event, before the commit:
+# for writes that must commit (or fail) together with the import. Raising rolls the import back.
+BeforeImportCommit = Callable[[Session, ImportResult], None]
 
 
 def import_file(session: Session, data: bytes, filename: str, actor: str) -> ImportResult:
@@ -51,14 +59,20 @@ def import_file(session: Session, data: bytes, filename: str, actor: str) -> Imp
     return import_parsed(session, parsed, sha256_fingerprint(data), actor)
 
 
-def import_parsed(session: Session, parsed: ElectionDefinition | CandidateLists, fingerprint: str,
-                  actor: str) -> ImportResult:
+def import_parsed(session: Session, parsed: ElectionDefinition | CandidateLists | Sequence[CandidateLists],
+                  fingerprint: str, actor: str, before_commit: BeforeImportCommit | None = None) -> ImportResult:
+    """Import in one transaction. A sequence of CandidateLists (one nomination for several kieskringen,
+    e.g. from the party's form) is imported as a whole: all of it or nothing."""
     begin_write(session)
     try:
         if isinstance(parsed, ElectionDefinition):
             result = _import_definition(session, parsed, fingerprint, actor)
-        else:
+        elif isinstance(parsed, CandidateLists):
             result = _import_lists(session, parsed, fingerprint, actor)
+        else:
+            result = _import_many(session, list(parsed), fingerprint, actor)
+        if before_commit is not None:
+            before_commit(session, result)
         session.commit()
     except Exception:
         session.rollback()
@@ -153,6 +167,7 @@ def _import_lists(session: Session, lists: CandidateLists, fingerprint: str, act
         version, version_created = _find_or_create_version(session, candidate_list, affiliation, fingerprint)
         result.lists_created += list_created
         result.versions_created += version_created
+        result.touched.append((candidate_list.id, list_created))
         for district in districts:
             link = session.get(ListDistrict, (candidate_list.id, district.id))
             if link is None:
@@ -168,6 +183,24 @@ def _import_lists(session: Session, lists: CandidateLists, fingerprint: str, act
                           payload={"fingerprint": fingerprint, "kind": lists.kind,
                                    "districts": result.districts, "lists": summary})
     return result
+
+
+def _import_many(session: Session, nominations: list[CandidateLists], fingerprint: str,
+                 actor: str) -> ImportResult:
+    if not nominations:
+        raise ImportRefused("er is niets om in te lezen")
+    results = [_import_lists(session, nomination, fingerprint, actor) for nomination in nominations]
+    first = results[0]
+    touched: dict[int, bool] = {}
+    for result in results:
+        for list_id, created in result.touched:
+            touched[list_id] = touched.get(list_id, False) or created
+    return ImportResult(kind=first.kind, election=first.election,
+                        created_election=any(r.created_election for r in results), fingerprint=fingerprint,
+                        lists_created=sum(r.lists_created for r in results),
+                        versions_created=sum(r.versions_created for r in results),
+                        districts=sorted({d for r in results for d in r.districts}),
+                        touched=list(touched.items()))
 
 
 def _election_from_list_file(session: Session, ref: ElectionRef, fingerprint: str) -> Election:
@@ -208,7 +241,10 @@ def _contest_districts(session: Session, election: Election, contest_id: str) ->
     return matching
 
 
-def _find_or_create_list(session: Session, election: Election, affiliation: Affiliation) -> tuple[CandidateList, bool]:
+def find_list(session: Session, election: Election, affiliation: Affiliation) -> CandidateList | None:
+    """The existing list an affiliation of a list file refers to, or None when importing it creates a
+    new list: by list number when the file has one, else by aanduiding. The one rule, used by the
+    import itself and by whoever must check beforehand whom a file would touch."""
     designation = (affiliation.designation or "").strip() or None
     query = select(CandidateList).where(CandidateList.election_id == election.id)
     if affiliation.list_number is not None:
@@ -218,10 +254,15 @@ def _find_or_create_list(session: Session, election: Election, affiliation: Affi
                 f"AffiliationIdentifier {affiliation.list_number}: lijst heette '{existing.designation}', "
                 f"nu '{designation}'"
             )
-    elif designation is not None:
-        existing = session.scalar(query.where(CandidateList.designation == designation))
-    else:
-        existing = None  # a blanco nomination without a number is a new list
+        return existing
+    if designation is not None:
+        return session.scalar(query.where(CandidateList.designation == designation).order_by(CandidateList.id))
+    return None  # a blanco nomination without a number is a new list
+
+
+def _find_or_create_list(session: Session, election: Election, affiliation: Affiliation) -> tuple[CandidateList, bool]:
+    designation = (affiliation.designation or "").strip() or None
+    existing = find_list(session, election, affiliation)
     if existing is not None:
         return existing, False
     created = CandidateList(election_id=election.id, number=affiliation.list_number, designation=designation)

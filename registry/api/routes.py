@@ -1,0 +1,374 @@
+"""/api/v1: elections and lists, declarations (single and batch), the OpenAPI document.
+
+Errors are RFC 9457 problem+json whose type ends in a stable slug (registry.problems).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
+
+from auth.access import Identity, api_role_required, current_identity, require_election
+from registry.api import idempotency
+from registry.api.openapi import openapi_document
+from registry.db import db
+from registry.declarations.services import (
+    DeclarationRecorded,
+    DeclarationRefused,
+    DeclarationRequest,
+    Refusal,
+    record_declaration,
+)
+from registry.domain import Channel
+from registry.elections.models import CandidateList, District, Election, ListDistrict, ListVersion
+from registry.limits import limiter, per_address_limit
+from registry.people import person_registry
+from registry.problems import problem
+
+api = Blueprint("api", __name__, url_prefix="/api/v1")
+
+MAX_BATCH = 1000
+RETRY_AFTER_SECONDS = 5
+
+# The HTTP status of each refusal; the slug is the problem type's last segment.
+REFUSAL_STATUS = {
+    Refusal.ALREADY_DECLARED: 409,
+    Refusal.UNKNOWN_ELECTION: 404,
+    Refusal.REGISTRY_UNAVAILABLE: 503,
+    Refusal.DATA_DESTROYED: 410,
+}
+REFUSAL_TITLES = {
+    Refusal.INVALID_BSN: "Ongeldig BSN",
+    Refusal.INVALID_DOCUMENT: "Ongeldig identiteitsbewijs",
+    Refusal.UNKNOWN_ELECTION: "Onbekende verkiezing",
+    Refusal.UNKNOWN_LIST: "Onbekende lijst",
+    Refusal.NOT_ELIGIBLE: "Geen kiesrecht voor deze verkiezing",
+    Refusal.NOT_REGISTERED_HERE: "Ingeschreven in een andere gemeente",
+    Refusal.WRONG_KIESKRING: "Lijst doet niet mee in deze kieskring",
+    Refusal.WINDOW_CLOSED: "Termijn gesloten",
+    Refusal.ONLINE_CLOSED: "Online kanaal gesloten",
+    Refusal.ALREADY_DECLARED: "Al een verklaring afgelegd",
+    Refusal.REGISTRY_UNAVAILABLE: "BRP niet bereikbaar",
+    Refusal.DATA_DESTROYED: "Gegevens vernietigd",
+}
+
+
+class BadBody(Exception):
+    """A body that cannot be used: 400 when it is not a JSON object at all, 422 when its content is wrong."""
+
+    def __init__(self, detail: str, pointer: str | None = None, syntax: bool = False) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.pointer = pointer
+        self.syntax = syntax
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+@api.get("/elections")
+@api_role_required("voter", "clerk", "csb", "party_agent", "system")
+def list_elections() -> Response:
+    elections = db.session.scalars(select(Election).order_by(Election.election_date, Election.identifier)).all()
+    return jsonify([_election_json(e) for e in elections])
+
+
+@api.get("/elections/<election>/lists")
+@api_role_required("voter", "clerk", "csb", "party_agent", "system")
+def list_lists(election: str) -> Response:
+    record = _election_or_404(election)
+    if isinstance(record, Response):
+        return record
+    rows = db.session.execute(
+        select(CandidateList, District.number, ListVersion)
+        .join(ListDistrict, ListDistrict.list_id == CandidateList.id)
+        .join(District, District.id == ListDistrict.district_id)
+        .join(ListVersion, ListVersion.id == ListDistrict.version_id)
+        .where(CandidateList.election_id == record.id)
+        .order_by(CandidateList.number, District.number)
+    ).all()
+    lists: dict[int, dict[str, Any]] = {}
+    for candidate_list, district_number, version in rows:
+        item = lists.setdefault(candidate_list.id, {
+            "id": candidate_list.id, "number": candidate_list.number, "designation": candidate_list.designation,
+            "exempt": candidate_list.exempt, "kieskringen": [], "versions": {},
+        })
+        item["kieskringen"].append(district_number)
+        item["versions"].setdefault(version.id, {"version": version.version, "content_hash": version.content_hash,
+                                                 "kieskringen": [], "candidates": version.candidates})
+        item["versions"][version.id]["kieskringen"].append(district_number)
+    result = []
+    for item in lists.values():
+        versions = list(item.pop("versions").values())
+        # Most lists have one version everywhere; then the candidates sit on the list itself.
+        item["candidates"] = versions[0]["candidates"] if len(versions) == 1 else None
+        item["versions"] = versions
+        result.append(item)
+    return jsonify(result)
+
+
+# --- declaring -----------------------------------------------------------------------------------
+
+@api.post("/elections/<election>/declarations")
+@api_role_required("voter", "clerk", "system")
+def create_declaration(election: str) -> Response:
+    identity = _identity()
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if not key:
+        return problem(400, "idempotency-key-missing", "Idempotency-Key ontbreekt",
+                       "Stuur een unieke Idempotency-Key-header mee, zodat een herhaald verzoek nooit twee keer "
+                       "vastlegt.")
+    if len(key) > idempotency.MAX_KEY_LENGTH:
+        return problem(400, "idempotency-key-invalid", "Idempotency-Key te lang",
+                       f"Een Idempotency-Key is hoogstens {idempotency.MAX_KEY_LENGTH} tekens.")
+    try:
+        body = _json_object()
+    except BadBody as exc:
+        return _bad_body(exc)
+    return _idempotent(identity, key, body, lambda before_commit: _declare(identity, election, body, before_commit))
+
+
+@api.post("/elections/<election>/declarations/batch")
+@api_role_required("clerk", "system")
+def create_batch(election: str) -> Response:
+    """Paper declarations signed at the counter (e.g. during an outage); each item has its own id."""
+    identity = _identity()
+    try:
+        body = _json_object()
+        items = body.get("declarations")
+        if not isinstance(items, list) or not items:
+            raise BadBody("'declarations' moet een niet-lege lijst zijn.", "/declarations")
+        if len(items) > MAX_BATCH:
+            raise BadBody(f"Hoogstens {MAX_BATCH} verklaringen per batch; deze heeft er {len(items)}.",
+                          "/declarations")
+        ids = [item.get("id") if isinstance(item, dict) else None for item in items]
+        for index, item_id in enumerate(ids):
+            if not isinstance(item_id, str) or not 1 <= len(item_id) <= 100:
+                raise BadBody("Elke verklaring heeft een 'id': een tekst van 1 tot 100 tekens.",
+                              f"/declarations/{index}/id")
+        if len(set(ids)) != len(ids):
+            raise BadBody("De ids in één batch moeten verschillend zijn.", "/declarations")
+    except BadBody as exc:
+        return _bad_body(exc)
+    results = []
+    for item in items:
+        response = _idempotent(identity, f"batch-item:{item['id']}", item,
+                               lambda before_commit, item=item: _declare(identity, election, item, before_commit,
+                                                                         paper=True))
+        results.append({"id": item["id"], "status": response.status_code, "result": response.get_json()})
+    summary = {"recorded": sum(r["status"] == 201 for r in results),
+               "refused": sum(r["status"] != 201 for r in results)}
+    return jsonify({"results": results, **summary})
+
+
+def _declare(identity: Identity, election: str, body: dict[str, Any], before_commit: Any,
+             paper: bool = False) -> DeclarationRecorded:
+    list_id = body.get("list")
+    if not isinstance(list_id, int) or isinstance(list_id, bool):
+        raise BadBody("'list' moet het nummer (id) van een lijst zijn, zoals GET …/lists het geeft.", "/list")
+    if identity.kind == "voter":
+        unexpected = set(body) - {"list"}
+        if unexpected:
+            raise BadBody(f"Een kiezer stuurt alleen 'list'; niet: {', '.join(sorted(unexpected))}.")
+        declaration = DeclarationRequest(
+            election=election, list_id=list_id, channel=Channel.ONLINE, bsn=identity.bsn or "",
+            actor=identity.actor, attestation_extra={"acr": identity.acr})
+    else:
+        municipality = _acting_municipality(identity, body)
+        bsn = body.get("bsn")
+        if not isinstance(bsn, str):
+            raise BadBody("'bsn' moet een tekst van 9 cijfers zijn.", "/bsn")
+        document = body.get("identity_document")
+        if not isinstance(document, dict) or not all(isinstance(document.get(k), str) for k in ("type", "number")):
+            raise BadBody("'identity_document' moet {\"type\": …, \"number\": …} zijn.", "/identity_document")
+        signed_at = None
+        if paper:
+            signed_at = _parse_time(body.get("signed_at"))
+        declaration = DeclarationRequest(
+            election=election, list_id=list_id, channel=Channel.BATCH if paper else Channel.COUNTER, bsn=bsn,
+            actor=identity.actor, counter_municipality=municipality, document_type=document["type"],
+            document_number=document["number"], signed_at=signed_at, keep_if_duplicate=paper)
+    return record_declaration(db.session, person_registry(), declaration, before_commit=before_commit)
+
+
+def _acting_municipality(identity: Identity, body: dict[str, Any]) -> str:
+    """The municipality comes from the token; with several, the body names which one."""
+    mine = sorted(identity.municipalities())
+    asked = body.get("municipality")
+    if asked is None and len(mine) == 1:
+        return mine[0]
+    if isinstance(asked, str) and asked in mine:
+        return asked
+    raise BadBody("Noem in 'municipality' voor welke van uw gemeenten u werkt: " + ", ".join(mine) + ".",
+                  "/municipality")
+
+
+def _parse_time(value: Any) -> datetime:
+    if not isinstance(value, str):
+        raise BadBody("'signed_at' moet een tijdstip zijn zoals 2025-09-10T14:30:00+02:00.", "/signed_at")
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise BadBody(f"'signed_at' is geen tijdstip: {value[:40]!r}.", "/signed_at") from None
+    if moment.tzinfo is None:
+        raise BadBody("'signed_at' heeft een tijdzone nodig, zoals +02:00 of Z.", "/signed_at")
+    return moment
+
+
+def _idempotent(identity: Identity, key: str, body: dict[str, Any], action: Any) -> Response:
+    scope = identity.actor
+    digest = idempotency.request_hash(request.method, request.path, body)
+    try:
+        claim = idempotency.claim(db.session, scope, key, digest)
+    except OperationalError:
+        db.session.rollback()
+        return _unavailable()
+    if claim.outcome == "mismatch":
+        return problem(422, "idempotency-key-reused", "Idempotency-Key al gebruikt",
+                       "Deze Idempotency-Key hoort bij een ander verzoek. Gebruik een nieuwe sleutel.")
+    if claim.outcome == "in_flight":
+        response = problem(409, "request-in-flight", "Verzoek nog bezig",
+                           "Een verzoek met deze Idempotency-Key wordt nog verwerkt. Probeer het zo opnieuw.")
+        response.headers["Retry-After"] = "1"
+        return response
+    if claim.outcome == "replay":
+        replayed = Response(claim.body, status=claim.status,
+                            mimetype="application/json" if claim.status == 201 else "application/problem+json")
+        replayed.headers["Idempotent-Replayed"] = "true"
+        return replayed
+
+    def store(session: Any, recorded: DeclarationRecorded) -> None:
+        idempotency.complete_in(session, scope, key, 201, json.dumps(recorded.as_api()))
+
+    try:
+        recorded = action(store)
+    except BadBody as exc:
+        response = _bad_body(exc)
+    except DeclarationRefused as exc:
+        response = _refusal(exc)
+    except OperationalError:
+        db.session.rollback()
+        current_app.logger.exception("database unavailable while declaring")
+        _safe_release(scope, key)
+        return _unavailable()
+    else:
+        response = jsonify(recorded.as_api())
+        response.status_code = 201
+        return response
+    if response.status_code >= 500:
+        _safe_release(scope, key)  # worth a retry with the same key
+    else:
+        idempotency.complete(db.session, scope, key, response.status_code, response.get_data(as_text=True))
+    return response
+
+
+def _safe_release(scope: str, key: str) -> None:
+    try:
+        idempotency.release(db.session, scope, key)
+    except OperationalError:
+        db.session.rollback()  # the key goes stale and a retry after STALE_AFTER takes it over
+
+
+def _refusal(exc: DeclarationRefused) -> Response:
+    status = REFUSAL_STATUS.get(exc.code, 422)
+    response = problem(status, exc.code.value, REFUSAL_TITLES[exc.code], exc.message, **exc.details)
+    if status == 503:
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+def _unavailable() -> Response:
+    response = problem(503, "service-unavailable", "Tijdelijk niet beschikbaar",
+                       "De registratie is even niet bereikbaar. Er is niets vastgelegd. Probeer het zo opnieuw.")
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+def _json_object() -> dict[str, Any]:
+    if not request.is_json:
+        raise BadBody("Stuur JSON met Content-Type: application/json.", syntax=True)
+    data = request.get_json(silent=True)
+    if data is None:
+        raise BadBody("De body is geen geldige JSON.", syntax=True)
+    if not isinstance(data, dict):
+        raise BadBody("De body moet een JSON-object zijn.", syntax=True)
+    return data
+
+
+def _bad_body(exc: BadBody) -> Response:
+    extra = {"pointer": exc.pointer} if exc.pointer else {}
+    return problem(400 if exc.syntax else 422, "invalid-request", "Ongeldig verzoek", exc.detail, **extra)
+
+
+def _identity() -> Identity:
+    identity = current_identity()
+    assert identity is not None  # api_role_required let the request through
+    return identity
+
+
+def _election_or_404(identifier: str) -> Election | Response:
+    record = db.session.scalar(select(Election).where(Election.identifier == identifier))
+    if record is None:
+        return problem(404, "unknown-election", "Onbekende verkiezing", f"Verkiezing {identifier} bestaat niet.")
+    return record
+
+
+def _election_json(election: Election) -> dict[str, Any]:
+    return {
+        "id": election.identifier, "name": election.name, "category": election.category,
+        "election_date": election.election_date.isoformat(),
+        "nomination_date": election.nomination_date.isoformat(),
+        "window": {"opens_at": election.window_opens_at.isoformat(),
+                   "closes_at": election.window_closes_at.isoformat()},
+        "online": {"open": election.online_open, "legal_basis": election.online_legal_basis},
+    }
+
+
+# --- issue 5: the voter's own declarations, a list's progress --------------------------------------
+
+@api.get("/me/declarations")
+@api_role_required("voter")
+@limiter.limit(per_address_limit)
+def my_declarations() -> Response:
+    """The voter's own declarations in every election of this registry, with their status."""
+    from registry.online.services import all_own_declarations
+
+    identity = _identity()
+    return jsonify([d.as_api() for d in all_own_declarations(db.session, identity.bsn or "")])
+
+
+@api.get("/elections/<election>/lists/<int:list_id>/progress")
+@api_role_required("party_agent", "csb")
+@limiter.limit(per_address_limit)
+def list_progress(election: str, list_id: int) -> Response:
+    """Valid declarations per kieskring against the minimum, as the party page shows them (counts only).
+    The CSB of this election may see every list; a party agent only their own."""
+    from registry.party.services import require_agent_list
+    from registry.progress.services import list_progress as progress_of
+    from registry.progress.services import max_age_from
+
+    identity = _identity()
+    # 403 problem before anything about the election or list is disclosed.
+    if election not in identity.elections():
+        if "party_agent" in identity.role_names():
+            require_agent_list(db.session, list_id)
+        else:
+            require_election(election)
+    record = _election_or_404(election)
+    if isinstance(record, Response):
+        return record
+    candidate_list = db.session.get(CandidateList, list_id)
+    if candidate_list is None or candidate_list.election_id != record.id:
+        return problem(404, "unknown-list", "Onbekende lijst", f"Lijst {list_id} bestaat niet in {election}.")
+    (progress,), refreshed_at = progress_of(db.session, record, [candidate_list],
+                                            max_age_from(current_app.config.get("STEUNREGISTER")))
+    return jsonify(progress.as_api(record, refreshed_at))
+
+
+@api.get("/openapi.json")
+def openapi() -> Response:
+    return jsonify(openapi_document())

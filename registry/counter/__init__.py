@@ -1,0 +1,1 @@
+"""The counter (balie): a clerk registers a walk-in voter's declaration."""

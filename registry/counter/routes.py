@@ -1,0 +1,274 @@
+"""The clerk's screen: at most four steps — voter and document, list and confirmation, receipt.
+
+Step 1 checks the BSN, the document, the BRP, the voter's own municipality, the window and whether
+the voter already declared (never for which list). Step 2 carries the BSN sealed in the form, not in
+a session or the database. The confirmation is idempotent on a one-time submission id, so a double
+click or a resubmitted form never records twice.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from datetime import datetime
+from typing import Any
+
+from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
+from sqlalchemy import func, select
+
+from auth.access import current_identity, require_municipality, role_required
+from registry.api import idempotency
+from registry.calendar_utils import local
+from registry.counter.forms import ConfirmForm, VoterForm
+from registry.db import db, utcnow
+from registry.declarations.models import Declaration
+from registry.declarations.services import (
+    DeclarationRecorded,
+    DeclarationRefused,
+    DeclarationRequest,
+    Refusal,
+    VoterCheck,
+    check_voter,
+    has_declared,
+    record_declaration,
+)
+from registry.domain import Acceptance, Channel, Period, acceptance
+from registry.elections.models import CandidateList, District, Election, ListDistrict, Municipality
+from registry.people import person_registry
+from registry.privacy.sealed import TokenInvalid, seal, unseal
+
+counter = Blueprint("counter", __name__, url_prefix="/balie")
+
+SEAL_PURPOSE = "counter-voter"
+SEAL_TTL = 15 * 60  # a voter at the counter; long enough to choose, short enough to be harmless
+
+
+def _clerk_municipality(election: Election) -> Municipality:
+    """The clerk's own municipality in this election; a clerk acts for no other (role clerk:GMxxxx)."""
+    identity = current_identity()
+    codes = sorted(identity.municipalities()) if identity else []
+    asked = request.args.get("gemeente") or (codes[0] if codes else None)
+    if asked is None:
+        abort(403)
+    require_municipality(asked)
+    municipality = db.session.scalar(select(Municipality).where(Municipality.election_id == election.id,
+                                                                Municipality.code == asked))
+    if municipality is None:
+        abort(404)
+    return municipality
+
+
+def _election(identifier: str) -> Election:
+    election = db.session.scalar(select(Election).where(Election.identifier == identifier))
+    if election is None:
+        abort(404)
+    return election
+
+
+@counter.get("/<election>/")
+@role_required("clerk")
+def start(election: str) -> str:
+    record = _election(election)
+    municipality = _clerk_municipality(record)
+    return render_template("counter/step1.html", election=record, municipality=municipality, form=VoterForm(),
+                           window_open=_window_open(record))
+
+
+@counter.post("/<election>/")
+@role_required("clerk")
+def check(election: str) -> str | Response:
+    record = _election(election)
+    municipality = _clerk_municipality(record)
+    form = VoterForm()
+    if not form.validate_on_submit():
+        return render_template("counter/step1.html", election=record, municipality=municipality, form=form,
+                               window_open=_window_open(record)), 422
+    outcome = _check(record, municipality, form.bsn.data)
+    if isinstance(outcome, DeclarationRefused):
+        return render_template("counter/outcome.html", election=record, municipality=municipality,
+                               refusal=outcome, form=form, paper_lists=_paper_lists(record, municipality)), 200
+    token = seal(current_app.extensions["steunregister.keyring"], SEAL_PURPOSE, {
+        "bsn": form.bsn.data, "document_type": form.document_type.data,
+        "document_number": form.document_number.data, "municipality": municipality.code,
+        "election": record.identifier, "clerk": current_identity().actor,
+    }, SEAL_TTL)
+    confirm = ConfirmForm(formdata=None, token=token, submission=secrets.token_urlsafe(18))
+    confirm.list_id.choices = [(cl.id, cl.label) for cl, _ in outcome.lists]
+    return render_template("counter/step2.html", election=record, municipality=municipality, voter=outcome,
+                           form=confirm)
+
+
+def _check(election: Election, municipality: Municipality, bsn: str) -> VoterCheck | DeclarationRefused:
+    try:
+        outcome = check_voter(db.session, person_registry(), election, bsn, municipality.code)
+    except DeclarationRefused as refusal:
+        return refusal
+    if not _window_open(election):
+        return DeclarationRefused(Refusal.WINDOW_CLOSED, "De termijn voor ondersteuningsverklaringen is gesloten "
+                                  "(art. H 4 lid 3). Er kan nu geen verklaring worden vastgelegd.")
+    if has_declared(db.session, election, bsn):
+        return DeclarationRefused(Refusal.ALREADY_DECLARED, "Deze kiezer heeft voor deze verkiezing al een "
+                                  "ondersteuningsverklaring afgelegd. Er kan er maar één zijn: een tweede zou beide "
+                                  "ongeldig maken (art. H 4 lid 5). Er is niets nieuws vastgelegd.")
+    if not outcome.lists:
+        return DeclarationRefused(Refusal.WRONG_KIESKRING, f"In kieskring {outcome.district.number} "
+                                  f"({outcome.district.name}) staat nog geen lijst die verklaringen nodig heeft.")
+    return outcome
+
+
+@counter.post("/<election>/vastleggen")
+@role_required("clerk")
+def confirm(election: str) -> str | Response:
+    record = _election(election)
+    municipality = _clerk_municipality(record)
+    form = ConfirmForm()
+    ring = current_app.extensions["steunregister.keyring"]
+    try:
+        sealed = unseal(ring, SEAL_PURPOSE, form.token.data or "")
+    except TokenInvalid:
+        return render_template("counter/expired.html", election=record, municipality=municipality), 400
+    if sealed["municipality"] != municipality.code or sealed["election"] != record.identifier:
+        abort(403)
+    identity = current_identity()
+    scope, key = identity.actor, f"counter-form:{form.submission.data}"
+    if _already_answered(scope, key):  # a double click or a resubmitted form: show the first answer
+        return _replayed(record, municipality, scope, key)
+    voter = _check(record, municipality, sealed["bsn"])
+    if isinstance(voter, DeclarationRefused):
+        return render_template("counter/outcome.html", election=record, municipality=municipality,
+                               refusal=voter, form=None, paper_lists=_paper_lists(record, municipality))
+    form.list_id.choices = [(cl.id, cl.label) for cl, _ in voter.lists]
+    if not form.validate_on_submit():
+        return render_template("counter/step2.html", election=record, municipality=municipality, voter=voter,
+                               form=form), 422
+    claim = idempotency.claim(db.session, scope, key, idempotency.request_hash("POST", request.path, {
+        "token": form.token.data, "list": form.list_id.data}))
+    if claim.outcome in ("replay", "mismatch"):
+        return _replayed(record, municipality, scope, key)
+    if claim.outcome == "in_flight":
+        return render_template("counter/busy.html", election=record, municipality=municipality), 409
+
+    def store(session: Any, recorded: DeclarationRecorded) -> None:
+        idempotency.complete_in(session, scope, key, 201, json.dumps(recorded.as_api()))
+
+    try:
+        recorded = record_declaration(db.session, person_registry(), DeclarationRequest(
+            election=record.identifier, list_id=form.list_id.data, channel=Channel.COUNTER, bsn=sealed["bsn"],
+            actor=identity.actor, counter_municipality=municipality.code,
+            document_type=sealed["document_type"], document_number=sealed["document_number"],
+        ), before_commit=store)
+    except DeclarationRefused as refusal:
+        if refusal.code is Refusal.REGISTRY_UNAVAILABLE:
+            idempotency.release(db.session, scope, key)
+        else:
+            idempotency.complete(db.session, scope, key, 422, json.dumps({"code": refusal.code.value,
+                                                                         "detail": refusal.message}))
+        return render_template("counter/outcome.html", election=record, municipality=municipality,
+                               refusal=refusal, form=None, paper_lists=_paper_lists(record, municipality))
+    return redirect(url_for("counter.receipt", election=record.identifier, code=recorded.receipt_code), 303)
+
+
+def _already_answered(scope: str, key: str) -> bool:
+    from registry.api.models import IdempotencyKey
+
+    row = db.session.get(IdempotencyKey, (scope, key))
+    return row is not None
+
+
+def _replayed(election: Election, municipality: Municipality, scope: str, key: str) -> str | Response:
+    from registry.api.models import IdempotencyKey
+
+    row = db.session.get(IdempotencyKey, (scope, key))
+    if row is None or row.state != "done":
+        return render_template("counter/busy.html", election=election, municipality=municipality), 409
+    body = json.loads(row.response_body or "{}")
+    if row.response_status == 201:
+        return redirect(url_for("counter.receipt", election=election.identifier, code=body["receipt_code"]), 303)
+    refusal = DeclarationRefused(Refusal(body["code"]), body["detail"])
+    return render_template("counter/outcome.html", election=election, municipality=municipality, refusal=refusal,
+                           form=None, paper_lists=_paper_lists(election, municipality))
+
+
+def _own_declaration(election: Election, municipality: Municipality, code: str) -> Declaration:
+    declaration = db.session.scalar(select(Declaration).where(Declaration.receipt_code == code,
+                                                              Declaration.election_id == election.id))
+    # A clerk sees only what was registered in their own municipality.
+    if declaration is None or declaration.municipality_code != municipality.code:
+        abort(404)
+    return declaration
+
+
+@counter.get("/<election>/verklaring/<code>")
+@role_required("clerk")
+def receipt(election: str, code: str) -> str:
+    record = _election(election)
+    municipality = _clerk_municipality(record)
+    declaration = _own_declaration(record, municipality, code)
+    candidate_list = db.session.get(CandidateList, declaration.list_id)
+    district = db.session.get(District, declaration.district_id)
+    return render_template("counter/receipt.html", election=record, municipality=municipality,
+                           declaration=declaration, candidate_list=candidate_list, district=district,
+                           recorded_local=local(declaration.recorded_at))
+
+
+@counter.get("/<election>/verklaring/<code>.pdf")
+@role_required("clerk")
+def receipt_pdf(election: str, code: str) -> Response:
+    from registry.documents import receipt_pdf as render
+
+    record = _election(election)
+    declaration = _own_declaration(record, _clerk_municipality(record), code)
+    return _pdf(render(db.session, declaration.id), f"ondersteuningsverklaring-{code}.pdf")
+
+
+@counter.get("/<election>/papier/<int:list_id>.pdf")
+@role_required("clerk")
+def blank_form(election: str, list_id: int) -> Response:
+    """The paper fallback (model H 4) when the BRP or the registry is down."""
+    from registry.documents import DocumentNotFound, blank_h4_pdf
+
+    record = _election(election)
+    municipality = _clerk_municipality(record)
+    try:
+        pdf = blank_h4_pdf(db.session, list_id, municipality.district.number)
+    except DocumentNotFound:
+        abort(404)
+    return _pdf(pdf, f"model-h4-lijst-{list_id}.pdf")
+
+
+@counter.get("/<election>/overzicht")
+@role_required("clerk")
+def overview(election: str) -> str:
+    """Declarations registered at this municipality's counter: per day and per list (counts only)."""
+    record = _election(election)
+    municipality = _clerk_municipality(record)
+    here = (Declaration.election_id == record.id, Declaration.municipality_code == municipality.code,
+            Declaration.channel.in_(("counter", "batch")))
+    per_list = db.session.execute(
+        select(CandidateList, func.count(Declaration.id)).join(Declaration, Declaration.list_id == CandidateList.id)
+        .where(*here).group_by(CandidateList.id).order_by(CandidateList.number)).all()
+    per_day: dict[str, int] = {}
+    for (recorded_at,) in db.session.execute(select(Declaration.recorded_at).where(*here)):
+        day = local(recorded_at).date().isoformat()  # local days; SQL date() would count in UTC
+        per_day[day] = per_day.get(day, 0) + 1
+    return render_template("counter/overview.html", election=record, municipality=municipality,
+                           per_list=per_list, per_day=sorted(per_day.items()), total=sum(per_day.values()))
+
+
+def _paper_lists(election: Election, municipality: Municipality) -> list[CandidateList]:
+    return list(db.session.scalars(
+        select(CandidateList).join(ListDistrict, ListDistrict.list_id == CandidateList.id)
+        .where(ListDistrict.district_id == municipality.district_id).order_by(CandidateList.number)))
+
+
+def _window_open(election: Election, now: datetime | None = None) -> bool:
+    window = Period(election.window_opens_at, election.window_closes_at)
+    return acceptance(now or utcnow(), window, (), (), 0, 0) is not Acceptance.CLOSED
+
+
+def _pdf(data: bytes, filename: str) -> Response:
+    response = Response(data, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
