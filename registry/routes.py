@@ -14,8 +14,22 @@ from registry.elections.models import Election
 
 public = Blueprint("public", __name__)
 
-# Endpoints anyone may reach without logging in.
-PUBLIC_ENDPOINTS: frozenset[str] = frozenset({"static", "public.home", "public.health"})
+# Endpoints anyone may reach without logging in. Every other endpoint must carry a guard from
+# auth.access (@role_required / @api_role_required); tests/test_route_inventory.py checks both ways.
+PUBLIC_ENDPOINTS: frozenset[str] = frozenset({
+    "static", "public.home", "public.health",
+    # the API's own description (registry/api/routes.py)
+    "api.openapi",
+    # the voters' start page: what a declaration is, before any login (registry/online/routes.py)
+    "online.start",
+    # login and logout (auth/rp/routes.py)
+    "auth.login", "auth.login_digid", "auth.login_eherkenning", "auth.callback", "auth.logout",
+    "auth.logged_out",
+    # the mock issuer (development and test only); its token and userinfo endpoints check clients and
+    # bearer tokens themselves
+    "mock_idp.discovery", "mock_idp.jwks", "mock_idp.authorize", "mock_idp.authorize_choice",
+    "mock_idp.token", "mock_idp.userinfo", "mock_idp.end_session",
+})
 
 
 @public.get("/")
@@ -35,4 +49,34 @@ def health() -> tuple[object, int]:
 
 
 def register_blueprints(app: Flask) -> None:
+    import auth
+    from auth import api as auth_api
+    from auth import pages as auth_pages
+    from auth.rp import routes as auth_routes
+
     app.register_blueprint(public)  # public: PUBLIC_ENDPOINTS
+    app.register_blueprint(auth_routes.bp)  # public: PUBLIC_ENDPOINTS (login, callback, logout)
+    app.register_blueprint(auth_api.bp, url_prefix="/api/v1")  # every view: @api_role_required (bearer)
+    if auth.mock_enabled(app):
+        from auth.mock_idp import routes as mock_routes
+
+        app.register_blueprint(mock_routes.bp)  # public: PUBLIC_ENDPOINTS; development and test only
+
+    # issue 4: the counter and the declaration API
+    from registry.api.routes import api
+    from registry.counter.routes import counter
+
+    app.register_blueprint(counter)  # every view: @role_required("clerk") + require_municipality
+    app.register_blueprint(api)  # every view: @api_role_required(...); openapi.json: PUBLIC_ENDPOINTS
+
+    # issue 5: online channel and party progress
+    from registry import online, party
+    from registry.limits import init_limits
+
+    init_limits(app)  # Flask-Limiter (RATE_LIMIT_* settings); 429 as a Dutch page or problem+json
+    online.register(app)  # public: online.start (PUBLIC_ENDPOINTS); every other view: @role_required("voter")
+    party.register(app)  # every view: @role_required("party_agent"), lists via party.services.require_agent_list
+
+    # Keep last: the placeholder landing pages /balie and /csb/<election> are added only where no
+    # feature above serves that URL. Every view: @role_required.
+    auth_pages.register(app)

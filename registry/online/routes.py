@@ -1,0 +1,358 @@
+"""The voter at home: start page, choose a list, confirm, receipt; and "Mijn verklaring".
+
+Step 1 shows only the lists of the voter's own kieskring (the BRP decides, through check_voter). Step 2
+shows the chosen list once more and asks for an explicit yes. The confirmation is idempotent on a
+one-time submission id, so a double click, a resubmitted form or a retry after "busy" never records
+twice. At most ONLINE_MAX_CONCURRENT confirmations run at once per process; one more, or a database
+that does not answer, gets an honest "busy, try again at HH:MM" (503 with Retry-After), never a crash.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from typing import Any
+
+from flask import Blueprint, Response, redirect, render_template, request, url_for
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import NotFound
+
+from auth.access import Identity, current_identity, role_required
+from registry.api import idempotency
+from registry.db import db
+from registry.declarations.services import (
+    DeclarationRecorded,
+    DeclarationRefused,
+    DeclarationRequest,
+    Refusal,
+    VoterCheck,
+    check_voter,
+    record_declaration,
+)
+from registry.documents.services import dutch_datetime
+from registry.domain import Channel
+from registry.elections.models import Election
+from registry.limits import limiter, per_address_limit, per_session_limit, session_key
+from registry.online.forms import ChooseListForm, ConfirmForm
+from registry.online.services import (
+    VOTER_INELIGIBLE,
+    Busy,
+    OwnDeclaration,
+    all_own_declarations,
+    guard,
+    minutes,
+    own_declarations,
+    retry_after_seconds,
+    retry_time,
+    window_open,
+)
+from registry.people import person_registry
+
+log = logging.getLogger("registry.online")
+
+online = Blueprint("online", __name__)
+
+
+class PageNotFound(NotFound):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@online.errorhandler(PageNotFound)
+def _not_found(exc: PageNotFound) -> tuple[str, int]:
+    return render_template("online/not_found.html", message=exc.message), 404
+
+
+@online.errorhandler(Busy)
+def _busy_handler(_exc: Busy) -> Any:
+    return busy_page()
+
+
+@online.errorhandler(OperationalError)
+def _database_unavailable(_exc: OperationalError) -> Any:
+    # The database is unreachable or timed out: say so honestly instead of a 500.
+    db.session.rollback()
+    log.warning("database unavailable on an online page (%s)", request.endpoint)
+    return busy_page()
+
+
+def busy_page(election: Election | None = None, retry_form: ConfirmForm | None = None) -> Any:
+    """503 with Retry-After. With the confirmation form, the page offers to send the very same
+    confirmation again (same submission id: it can never be recorded twice)."""
+    seconds = retry_after_seconds()
+    return render_template("online/busy.html", retry_at=retry_time(seconds), minutes=minutes(seconds),
+                           retry_form=retry_form, election=election), 503, {"Retry-After": str(seconds)}
+
+
+def _election(identifier: str) -> Election:
+    election = db.session.scalar(select(Election).where(Election.identifier == identifier))
+    if election is None:
+        raise PageNotFound(f"Er is geen verkiezing met de naam {identifier}.")
+    return election
+
+
+def _voter() -> Identity:
+    identity = current_identity()
+    assert identity is not None and identity.kind == "voter" and identity.bsn  # role_required("voter")
+    return identity
+
+
+# --- public ----------------------------------------------------------------------------------------
+
+@online.get("/verklaren/")
+@limiter.limit(per_address_limit)
+def start() -> str:
+    """What a declaration is, in plain Dutch; which elections it can be done for; log in with DigiD."""
+    elections = db.session.scalars(select(Election).order_by(Election.election_date, Election.identifier)).all()
+    items = [{"election": e, "window_open": window_open(e), "online_open": e.online_open,
+              "closes": dutch_datetime(e.window_closes_at), "opens": dutch_datetime(e.window_opens_at)}
+             for e in elections]
+    return render_template("online/start.html", items=items)
+
+
+# --- the voter ---------------------------------------------------------------------------------------
+
+def _voter_state(election: Election) -> VoterCheck | tuple[str, int] | Any:
+    """The voter's lists, or the page that says why there is nothing to choose (already declared,
+    not eligible, window or channel closed)."""
+    identity = _voter()
+    mine = own_declarations(db.session, election, identity.bsn or "")
+    if mine:
+        return _already(election, mine)
+    try:
+        check = check_voter(db.session, person_registry(), election, identity.bsn or "", None)
+    except DeclarationRefused as refusal:
+        return _refused(election, refusal)
+    if not window_open(election):
+        return _refused(election, DeclarationRefused(Refusal.WINDOW_CLOSED, ""))
+    if not election.online_open:
+        return render_template("online/channel_closed.html", election=election, municipality=check.municipality,
+                               closes=dutch_datetime(election.window_closes_at))
+    if not check.lists:
+        return render_template("online/refused.html", election=election, title="Geen lijsten in uw kieskring",
+                               message=f"In kieskring {check.district.number} ({check.district.name}), waar u woont, "
+                                       "staat nog geen lijst die ondersteuningsverklaringen nodig heeft.")
+    return check
+
+
+def _already(election: Election, mine: list[OwnDeclaration]) -> str:
+    return render_template("online/already.html", election=election, declarations=mine)
+
+
+def _refused(election: Election, refusal: DeclarationRefused) -> Any:
+    """A refusal in words for the voter, with what to do next. Never says for which list an earlier
+    declaration was made: the voter sees their own declarations on their own page instead."""
+    code = refusal.code
+    if code is Refusal.ALREADY_DECLARED:
+        return _already(election, own_declarations(db.session, election, _voter().bsn or ""))
+    if code is Refusal.REGISTRY_UNAVAILABLE:
+        seconds = retry_after_seconds()
+        return render_template("online/refused.html", election=election, title="Even geduld",
+                               message="De Basisregistratie Personen (BRP) is nu niet bereikbaar. Er is niets "
+                                       f"vastgelegd. Probeer het om {retry_time(seconds)} opnieuw."), \
+            503, {"Retry-After": str(seconds)}
+    if code is Refusal.ONLINE_CLOSED:
+        try:
+            check = check_voter(db.session, person_registry(), election, _voter().bsn or "", None)
+        except DeclarationRefused as other:
+            return _refused(election, other)
+        return render_template("online/channel_closed.html", election=election, municipality=check.municipality,
+                               closes=dutch_datetime(election.window_closes_at))
+    if code is Refusal.WINDOW_CLOSED:
+        return render_template(
+            "online/refused.html", election=election, title="De termijn is gesloten",
+            message=f"U kunt voor {election.name} geen ondersteuningsverklaring meer afleggen. Dat kon van "
+                    f"{dutch_datetime(election.window_opens_at)} tot {dutch_datetime(election.window_closes_at)} "
+                    "(Kieswet, artikel H 4 lid 3). Er is niets vastgelegd.")
+    if code is Refusal.NOT_ELIGIBLE:
+        reason = str(refusal.details.get("reason", ""))
+        return render_template("online/refused.html", election=election, title="U kunt geen verklaring afleggen",
+                               message=VOTER_INELIGIBLE.get(reason, refusal.message))
+    if code in (Refusal.WRONG_KIESKRING, Refusal.UNKNOWN_LIST):
+        return render_template("online/refused.html", election=election, title="Deze lijst kunt u niet kiezen",
+                               message="Deze lijst doet niet mee in de kieskring waar u woont. Er is niets "
+                                       "vastgelegd. Kies een lijst uit uw eigen kieskring.",
+                               back=url_for("online.choose", election=election.identifier)), 422
+    return render_template("online/refused.html", election=election, title="Niet vastgelegd",
+                           message=refusal.message or "Er is niets vastgelegd.")
+
+
+def _choices(check: VoterCheck) -> list[tuple[str, str]]:
+    return [(str(cl.id), cl.label) for cl, _link in check.lists]
+
+
+@online.get("/verklaren/<election>/")
+@role_required("voter")
+@limiter.limit(per_address_limit)
+def choose(election: str) -> Any:
+    """Step 1 of 3: the lists of the voter's own kieskring, each with its candidates in order."""
+    record = _election(election)
+    state = _voter_state(record)
+    if not isinstance(state, VoterCheck):
+        return state
+    form = ChooseListForm()
+    form.list_id.choices = _choices(state)
+    return render_template("online/choose.html", election=record, voter=state, form=form,
+                           closes=dutch_datetime(record.window_closes_at))
+
+
+@online.post("/verklaren/<election>/bevestigen")
+@role_required("voter")
+@limiter.limit(per_session_limit, key_func=session_key)
+@limiter.limit(per_address_limit)
+def confirm(election: str) -> Any:
+    """Step 2 of 3: the chosen list once more, what it means, and an explicit yes."""
+    record = _election(election)
+    state = _voter_state(record)
+    if not isinstance(state, VoterCheck):
+        return state
+    form = ChooseListForm()
+    form.list_id.choices = _choices(state)
+    if not form.validate_on_submit():
+        return render_template("online/choose.html", election=record, voter=state, form=form,
+                               closes=dutch_datetime(record.window_closes_at)), 422
+    confirm_form = ConfirmForm(formdata=None, list_id=form.list_id.data, submission=secrets.token_urlsafe(24))
+    return _confirm_page(record, state, confirm_form)
+
+
+def _confirm_page(election: Election, voter: VoterCheck, form: ConfirmForm, status: int = 200) -> Any:
+    chosen = next(((cl, link) for cl, link in voter.lists if str(cl.id) == form.list_id.data), None)
+    if chosen is None:
+        return _refused(election, DeclarationRefused(Refusal.WRONG_KIESKRING, ""))
+    return render_template("online/confirm.html", election=election, voter=voter, candidate_list=chosen[0],
+                           version=chosen[1].version, form=form), status
+
+
+@online.post("/verklaren/<election>/vastleggen")
+@role_required("voter")
+@limiter.limit(per_session_limit, key_func=session_key)
+@limiter.limit(per_address_limit)
+def declare(election: str) -> Any:
+    """Step 3 of 3: record the declaration (once), then show the receipt."""
+    record = _election(election)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        state = _voter_state(record)
+        if not isinstance(state, VoterCheck):
+            return state
+        if not (form.list_id.data or "").isdigit() or form.list_id.errors or form.submission.errors:
+            # Tampered or incomplete hidden fields: start again at step 1; nothing was recorded.
+            return redirect(url_for("online.choose", election=record.identifier), 303)
+        return _confirm_page(record, state, form, 422)
+    slots = guard()
+    if not slots.try_acquire():
+        log.warning("online confirmations: all %s slots taken, answered busy", slots.size)
+        return busy_page(record, form)
+    try:
+        return _record(record, form)
+    except OperationalError:
+        db.session.rollback()
+        log.warning("database unavailable while recording an online declaration")
+        return busy_page(record, form)
+    finally:
+        slots.release()
+
+
+def _record(election: Election, form: ConfirmForm) -> Any:
+    identity = _voter()
+    list_id = int(form.list_id.data)
+    scope, key = identity.actor, f"online-form:{form.submission.data}"
+    claim = idempotency.claim(db.session, scope, key,
+                              idempotency.request_hash("POST", request.path, {"list": list_id}))
+    if claim.outcome in ("replay", "mismatch"):
+        return _replayed(election, scope, key)
+    if claim.outcome == "in_flight":
+        return render_template("online/in_flight.html", election=election), 409, {"Retry-After": "5"}
+
+    def store(session: Any, recorded: DeclarationRecorded) -> None:
+        idempotency.complete_in(session, scope, key, 201, json.dumps(recorded.as_api()))
+
+    try:
+        recorded = record_declaration(db.session, person_registry(), DeclarationRequest(
+            election=election.identifier, list_id=list_id, channel=Channel.ONLINE, bsn=identity.bsn or "",
+            actor=identity.actor, attestation_extra={"acr": identity.acr},
+        ), before_commit=store)
+    except DeclarationRefused as refusal:
+        if refusal.code is Refusal.REGISTRY_UNAVAILABLE:
+            _safe_release(scope, key)  # worth a retry with the same submission
+        else:
+            idempotency.complete(db.session, scope, key, 422, json.dumps(
+                {"code": refusal.code.value, "detail": refusal.message, "details": refusal.details}, default=str))
+        return _refused(election, refusal)
+    except OperationalError:
+        db.session.rollback()
+        _safe_release(scope, key)
+        raise
+    log.info("online declaration recorded (%s, %s)", election.identifier, recorded.receipt_code)
+    return redirect(url_for("online.receipt", election=election.identifier, code=recorded.receipt_code), 303)
+
+
+def _safe_release(scope: str, key: str) -> None:
+    try:
+        idempotency.release(db.session, scope, key)
+    except OperationalError:
+        db.session.rollback()  # the key goes stale; a retry after idempotency.STALE_AFTER takes it over
+
+
+def _replayed(election: Election, scope: str, key: str) -> Any:
+    """The same submission again (a double click, a reload, a retry after busy): the first outcome."""
+    from registry.api.models import IdempotencyKey
+
+    row = db.session.get(IdempotencyKey, (scope, key))
+    if row is None or row.state != "done":
+        return render_template("online/in_flight.html", election=election), 409, {"Retry-After": "5"}
+    body = json.loads(row.response_body or "{}")
+    if row.response_status == 201:
+        return redirect(url_for("online.receipt", election=election.identifier, code=body["receipt_code"]), 303)
+    return _refused(election, DeclarationRefused(Refusal(body["code"]), body.get("detail", ""),
+                                                 **(body.get("details") or {})))
+
+
+def _own(election: Election, code: str) -> OwnDeclaration:
+    """One of the voter's own declarations in this election; any other receipt code is "not found"."""
+    mine = own_declarations(db.session, election, _voter().bsn or "")
+    found = next((d for d in mine if d.receipt_code == code), None)
+    if found is None:
+        raise PageNotFound("Wij vinden bij uw gegevens geen verklaring met dit nummer.")
+    return found
+
+
+@online.get("/verklaren/<election>/ontvangstbewijs/<code>")
+@role_required("voter")
+@limiter.limit(per_address_limit)
+def receipt(election: str, code: str) -> str:
+    record = _election(election)
+    declaration = _own(record, code)
+    count = len(own_declarations(db.session, record, _voter().bsn or ""))
+    return render_template("online/receipt.html", election=record, declaration=declaration, count=count)
+
+
+@online.get("/verklaren/<election>/ontvangstbewijs/<code>.pdf")
+@role_required("voter")
+@limiter.limit(per_address_limit)
+def receipt_pdf(election: str, code: str) -> Response:
+    from registry.documents import receipt_pdf as render
+
+    record = _election(election)
+    declaration = _own(record, code)
+    response = Response(render(db.session, declaration.id), mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="ondersteuningsverklaring-{code}.pdf"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@online.get("/mijn-verklaring")
+@role_required("voter")
+@limiter.limit(per_address_limit)
+def my_declaration() -> str:
+    """The voter's own declarations in every election, with their status; and where they can still
+    declare online."""
+    identity = _voter()
+    mine = all_own_declarations(db.session, identity.bsn or "")
+    declared = {d.election for d in mine}
+    open_now = [e for e in db.session.scalars(select(Election).order_by(Election.election_date))
+                if e.identifier not in declared and window_open(e)]
+    return render_template("online/mine.html", declarations=mine, open_now=open_now)
