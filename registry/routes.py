@@ -62,7 +62,11 @@ def register_blueprints(app: Flask) -> None:
 
         app.register_blueprint(mock_routes.bp)  # public: PUBLIC_ENDPOINTS; development and test only
 
-    # issue 4: the counter and the declaration API
+    # issue 4: the counter and the declaration API; app-wide answers for a database outage and for
+    # HTTP errors under /api/ (problem+json)
+    from registry.errors import register_error_handlers
+
+    register_error_handlers(app)
     from registry.api.routes import api
     from registry.counter.routes import counter
 

@@ -280,3 +280,10 @@ def test_real_responses_validate_against_the_openapi_schemas(client, session, cl
     refused = declare(client, clerk_token, counter_body(session, "voter_haarlem_1"))
     validate(refused.get_json(), "#/components/schemas/Problem")
     assert "already-declared" in spec["components"]["schemas"]["Problem"]["properties"]["type"]["description"]
+
+
+def test_unknown_api_paths_and_methods_are_problems(client, clerk_token):
+    missing = client.get("/api/v1/nothing-here", headers=auth(clerk_token, None))
+    assert missing.status_code == 404 and slug(missing) == "not-found"
+    wrong = client.delete(f"{BASE}/declarations", headers=auth(clerk_token, None))
+    assert wrong.status_code == 405 and slug(wrong) == "method-not-allowed"

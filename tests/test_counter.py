@@ -198,3 +198,19 @@ def test_list_ids_from_the_page_are_real_lists(clerk, session):
     html = step1(clerk, bsn("voter_haarlem_1")).get_data(as_text=True)
     volt = int(list_value(html, "Volt"))
     assert session.get(CandidateList, volt).designation == "Volt"
+
+
+def test_database_unreachable_is_a_clear_page_and_records_nothing(clerk, session, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from registry.counter import routes
+
+    def down(*_args, **_kwargs):
+        raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+    monkeypatch.setattr(routes, "check_voter", down)
+    response = step1(clerk, bsn("voter_haarlem_1"))
+    assert response.status_code == 503 and response.headers["Retry-After"]
+    html = response.get_data(as_text=True)
+    assert "niet bereikbaar" in html and "Er is niets vastgelegd" in html and "Traceback" not in html
+    assert declarations(session) == 0
