@@ -48,7 +48,14 @@ def counter() -> str:
         require_municipality(asked)
         codes = [asked]
     names = _municipality_names(set(codes))
-    return render_template("auth/counter.html", municipalities=[(code, names.get(code, code)) for code in codes])
+    # Each municipality's elections, each a link to its counter (registry/counter).
+    elections: dict[str, list[Election]] = {code: [] for code in codes}
+    for election, code in db.session.execute(
+            select(Election, Municipality.code).join(Municipality, Municipality.election_id == Election.id)
+            .where(Municipality.code.in_(codes)).order_by(Election.election_date, Election.identifier)):
+        elections[code].append(election)
+    return render_template("auth/counter.html", municipalities=[(code, names.get(code, code)) for code in codes],
+                           elections=elections, several=len(identity.municipalities()) > 1)
 
 
 @role_required("csb")

@@ -214,3 +214,9 @@ def test_database_unreachable_is_a_clear_page_and_records_nothing(clerk, session
     html = response.get_data(as_text=True)
     assert "niet bereikbaar" in html and "Er is niets vastgelegd" in html and "Traceback" not in html
     assert declarations(session) == 0
+
+
+def test_the_clerks_landing_page_links_to_the_counter_of_each_election(clerk):
+    html = clerk.get("/balie").get_data(as_text=True)
+    assert 'href="/balie/TK2025/"' in html and "verklaring vastleggen" in html
+    assert clerk.get("/balie/TK2025/").status_code == 200
