@@ -28,6 +28,13 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "BRP_API_KEY": (None, "API key sent as X-API-KEY to BRP_URL"),
     "BRP_TIMEOUT": ("5", "seconds before a BRP call counts as unreachable"),
     "LOG_LEVEL": ("INFO", "log level of the app logger"),
+    "RATE_LIMIT_ENABLED": ("1", "0 turns the rate limits off"),
+    "RATE_LIMIT_STORAGE": ("memory://", "Flask-Limiter storage URI; redis://… when several processes share limits"),
+    "RATE_LIMIT_PER_ADDRESS": ("120 per minute", "limit per IP address on the online and party pages"),
+    "RATE_LIMIT_PER_SESSION": ("20 per minute;200 per day", "limit per logged-in voter on choose and confirm"),
+    "ONLINE_MAX_CONCURRENT": ("16", "online confirmations handled at once per process; one more gets a 503 page"),
+    "ONLINE_BUSY_RETRY_AFTER": ("60", "seconds in Retry-After on the busy page"),
+    "PROGRESS_MAX_AGE": ("5", "seconds before the party progress aggregates are recomputed"),
     # --- identity: the mock DigiD/eHerkenning issuer (development and test only) -----------------------
     "MOCK_IDP": (None, "1 mounts the mock OIDC issuer at /mock-idp; default on in development and test, "
                        "production refuses to start with it"),
