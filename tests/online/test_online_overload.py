@@ -96,7 +96,9 @@ def test_a_database_error_on_a_page_is_a_busy_page_not_a_500(app, session, open_
         raise OperationalError("SELECT", {}, Exception("timeout"))
 
     monkeypatch.setattr(online_routes, "own_declarations", down)
-    busy(browser.get(CHOOSE))
+    response = browser.get(CHOOSE)
+    busy(response)
+    assert response.status_code == 503 and "Traceback" not in html(response)
 
 
 def test_the_rate_limit_per_login_answers_429_and_is_logged_without_the_bsn(app, session, open_tk2025, caplog):
