@@ -102,6 +102,12 @@ class Identity:
         return f"staff:{self.organisation or '-'}:{who}"
 
     @property
+    def audit_actor(self) -> str:
+        """The actor written into the audit chain, which outlives the I 19 purge: a voter is just
+        ``voter`` (the declaration row says which one until the purge); staff and systems as ``actor``."""
+        return "voter" if self.kind == "voter" else self.actor
+
+    @property
     def masked_bsn(self) -> str | None:
         return f"*****{self.bsn[-4:]}" if self.bsn else None
 

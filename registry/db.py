@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask_sqlalchemy import SQLAlchemy
@@ -45,8 +45,19 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+# Tests of the legal calendar (repair days, the decision session) move the registry's clock; nothing
+# else sets it. Logins keep real time (tokens are checked with time.time()), so they still work.
+_clock_offset = timedelta(0)
+
+
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    return datetime.now(UTC) + _clock_offset
+
+
+def set_clock_offset(offset: timedelta) -> None:
+    """Test hook: the registry's clock runs ``offset`` ahead of (or behind) real time."""
+    global _clock_offset
+    _clock_offset = offset
 
 
 @event.listens_for(Engine, "connect")

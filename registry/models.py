@@ -2,25 +2,28 @@
 
 from registry.api.models import IdempotencyKey
 from registry.audit.models import AuditEvent
+from registry.csb.models import CsbSession, Ruling, Shortage
 from registry.declarations.models import Declaration
 from registry.elections.models import CandidateList, District, Election, ListDistrict, ListVersion, Municipality
+from registry.party.models import ListAgent
 from registry.privacy.models import ElectionKeys
+from registry.progress.models import ProgressCount, ProgressRefresh
 
 __all__ = [
     "AuditEvent",
     "CandidateList",
+    "CsbSession",
     "Declaration",
     "District",
     "Election",
     "ElectionKeys",
     "IdempotencyKey",
+    "ListAgent",
     "ListDistrict",
     "ListVersion",
     "Municipality",
+    "ProgressCount",
+    "ProgressRefresh",
+    "Ruling",
+    "Shortage",
 ]
-
-# issue 5: online channel and party progress
-from registry.party.models import ListAgent
-from registry.progress.models import ProgressCount, ProgressRefresh
-
-__all__ += ["ListAgent", "ProgressCount", "ProgressRefresh"]

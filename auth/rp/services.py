@@ -668,7 +668,7 @@ def create_session(result: LoginResult, previous_raw_id: str | None) -> str:
             created_at=now, last_seen_at=now, expires_at=now + timedelta(seconds=conf.lifetime),
         ))
         if identity.kind == "staff":
-            audit.append(db.session, actor=identity.actor, action="auth.login",
+            audit.append(db.session, actor=identity.audit_actor, action="auth.login",
                          payload={"provider": result.provider.name, "acr": identity.acr,
                                   "roles": sorted(identity.roles)})
         db.session.commit()
@@ -698,7 +698,7 @@ def end_session(raw_id: str, reason: str = "logout") -> str | None:
     try:
         ended = _end(id_hash, now, reason)
         if ended and identity is not None and identity.kind == "staff":
-            audit.append(db.session, actor=identity.actor, action="auth.logout", payload={"reason": reason})
+            audit.append(db.session, actor=identity.audit_actor, action="auth.logout", payload={"reason": reason})
         db.session.commit()
     except Exception:
         db.session.rollback()

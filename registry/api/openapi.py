@@ -242,6 +242,24 @@ def openapi_document() -> dict[str, Any]:
                 "responses": {"200": _json({"$ref": "#/components/schemas/ListProgress"}, "progress"),
                               "404": _problem_ref("unknown-election or unknown-list"),
                               "429": _problem_ref("too-many-requests; see Retry-After"), **AUTH_ERRORS}}},
+            "/elections/{election}/examination": {"get": {
+                "operationId": "examination",
+                "summary": "The CSB's examination: per list per kieskring required, valid, void (more than one "
+                           "declaration / other reason) and the status; after the I 4 decision the frozen numbers "
+                           "with the decision per kieskring (CSB of the election only; counts, never names)",
+                "parameters": [ELECTION_PARAM],
+                "responses": {"200": _json({"type": "object",
+                                            "required": ["election", "phase", "frozen", "totals", "lists"],
+                                            "properties": {
+                                                "election": {"type": "string"},
+                                                "phase": {"type": "string", "enum": [
+                                                    "collecting", "examined", "decided", "final", "purged"]},
+                                                "frozen": {"type": "boolean"},
+                                                "totals": {"type": "object"},
+                                                "sessions": {"type": "object"},
+                                                "lists": {"type": "array", "items": {"type": "object"}}}},
+                                           "examination"),
+                              "404": _problem_ref("unknown-election"), **AUTH_ERRORS}}},
             "/whoami": {"get": {
                 "operationId": "whoami", "summary": "The identity behind the bearer token (never the BSN)",
                 "responses": {"200": _json({"type": "object", "required": ["kind", "subject", "roles"],

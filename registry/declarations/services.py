@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from registry.audit import services as audit
 from registry.brp import Person, PersonRegistry, PersonRegistryUnavailable
+from registry.csb.services import RepairState, repair_state
 from registry.db import begin_write, utcnow
 from registry.declarations.models import Declaration
 from registry.domain import (
@@ -210,6 +211,9 @@ def check_voter(session: Session, registry: PersonRegistry, election: Election, 
         .where(ListDistrict.district_id == municipality.district_id, CandidateList.election_id == election.id)
         .order_by(CandidateList.number)
     ).all())
+    state = repair_state(session, election)
+    if state.examined:  # after the examination only lists with a notified shortage here (I 2 lid 3)
+        lists = [(cl, ld) for cl, ld in lists if (cl.id, municipality.district.number) in state.notified]
     return VoterCheck(election, person, facts, municipality.district, municipality, lists)
 
 
@@ -222,9 +226,7 @@ def has_declared(session: Session, election: Election, bsn: str) -> bool:
 
 
 def record_declaration(session: Session, registry: PersonRegistry, request: DeclarationRequest,
-                       now: datetime | None = None, repairs: tuple[Period, ...] = (),
-                       notified: frozenset[tuple[int, int]] = frozenset(),
-                       before_commit: BeforeCommit | None = None) -> DeclarationRecorded:
+                       now: datetime | None = None, before_commit: BeforeCommit | None = None) -> DeclarationRecorded:
     """Record one declaration or raise DeclarationRefused. ``before_commit`` runs inside the write
     transaction with the recorded declaration, for writes that must commit with it (idempotency)."""
     now = now or utcnow()
@@ -246,6 +248,9 @@ def record_declaration(session: Session, registry: PersonRegistry, request: Decl
     counter = request.counter_municipality if request.channel is not Channel.ONLINE else None
     check = check_voter(session, registry, election, request.bsn, counter)
     link = next((ld for cl, ld in check.lists if cl.id == candidate_list.id), None)
+    if link is None and session.get(ListDistrict, (candidate_list.id, check.district.id)) is not None:
+        # The list stands here but is not offered: after the examination only notified shortages are.
+        _check_moment(now, election, repair_state(session, election), -1, check.district.number)
     if link is None:
         raise DeclarationRefused(
             Refusal.WRONG_KIESKRING,
@@ -261,13 +266,7 @@ def record_declaration(session: Session, registry: PersonRegistry, request: Decl
         if request.signed_at > now + FUTURE_SKEW:
             raise DeclarationRefused(Refusal.WINDOW_CLOSED, "Het tijdstip van ondertekenen ligt in de toekomst.")
         signed_at = request.signed_at
-    window = Period(election.window_opens_at, election.window_closes_at)
-    if acceptance(signed_at, window, repairs, notified, candidate_list.id, check.district.number) is Acceptance.CLOSED:
-        raise DeclarationRefused(
-            Refusal.WINDOW_CLOSED,
-            "De termijn voor ondersteuningsverklaringen is gesloten (art. H 4 lid 3). Er is niets vastgelegd.",
-            opens_at=election.window_opens_at.isoformat(), closes_at=election.window_closes_at.isoformat(),
-        )
+    _check_moment(signed_at, election, repair_state(session, election), candidate_list.id, check.district.number)
 
     try:
         cipher = election_cipher(session, election)
@@ -313,7 +312,9 @@ def _write(session: Session, request: DeclarationRequest, recorded: DeclarationR
             declaration = Declaration(**row_values, ordinal=ordinal, receipt_code=new_receipt_code())
             session.add(declaration)
             session.flush()
-            audit.append(session, actor=request.actor, action="declaration.recorded",
+            # A voter's own login subject stays out of the chain, which outlives the I 19 purge.
+            actor = "voter" if request.channel is Channel.ONLINE else request.actor
+            audit.append(session, actor=actor, action="declaration.recorded",
                          election=recorded.election, subject=f"declaration:{declaration.id}",
                          payload={**audit_payload, "ordinal": ordinal}, occurred_at=recorded.recorded_at)
             result = dataclasses.replace(recorded, id=declaration.id, receipt_code=declaration.receipt_code,
@@ -334,6 +335,34 @@ def _write(session: Session, request: DeclarationRequest, recorded: DeclarationR
                         declaration.id, ordinal)
         return result
     raise _already_declared()
+
+
+def _check_moment(signed_at: datetime, election: Election, state: RepairState, list_id: int,
+                  district_number: int) -> None:
+    """H 4 lid 3 and I 2 lid 3: inside the window; after the CSB's examination only in a repair period and
+    only for a (list, kieskring) it notified of a shortage; after its decision never."""
+    if state.decided:
+        raise DeclarationRefused(
+            Refusal.WINDOW_CLOSED,
+            "Het centraal stembureau heeft al over de lijsten beslist (art. I 4). Er worden geen verklaringen meer "
+            "vastgelegd. Er is niets vastgelegd.")
+    window = Period(election.window_opens_at, election.window_closes_at)
+    outcome = acceptance(signed_at, window, state.repairs, state.notified, list_id, district_number)
+    if outcome is Acceptance.REPAIR or (outcome is Acceptance.OPEN and not state.examined):
+        return
+    if state.examined:
+        raise DeclarationRefused(
+            Refusal.WINDOW_CLOSED,
+            "De termijn voor ondersteuningsverklaringen is gesloten. Alleen in de hersteltermijn na het onderzoek van "
+            "het centraal stembureau (art. I 2) kan nog een verklaring worden afgelegd, en dan alleen voor een lijst "
+            "en kieskring waarvoor een tekort is gemeld. Dat geldt niet voor deze lijst hier, of de hersteltermijn "
+            "is nu niet open. Er is niets vastgelegd.",
+            repair=[[p.starts_at.isoformat(), p.ends_at.isoformat()] for p in state.repairs])
+    raise DeclarationRefused(
+        Refusal.WINDOW_CLOSED,
+        "De termijn voor ondersteuningsverklaringen is gesloten (art. H 4 lid 3). Er is niets vastgelegd.",
+        opens_at=election.window_opens_at.isoformat(), closes_at=election.window_closes_at.isoformat(),
+    )
 
 
 def _already_declared() -> DeclarationRefused:

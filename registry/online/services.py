@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from registry.calendar_utils import local
 from registry.db import utcnow
 from registry.declarations.models import Declaration
-from registry.domain import Acceptance, Ineligible, Period, acceptance, normalize_bsn
+from registry.domain import Ineligible, normalize_bsn
 from registry.elections.models import CandidateList, District, Election
 from registry.privacy.keys import ElectionKeysDestroyed
 from registry.privacy.services import election_cipher
@@ -125,8 +125,11 @@ def retry_time(seconds: int, now: datetime | None = None) -> str:
 # --- the window ----------------------------------------------------------------------------------------
 
 def window_open(election: Election, now: datetime | None = None) -> bool:
-    window = Period(election.window_opens_at, election.window_closes_at)
-    return acceptance(now or utcnow(), window, (), (), 0, 0) is not Acceptance.CLOSED
+    """The window (H 4 lid 3), or after the CSB's examination a repair period (I 2): see csb.services."""
+    from registry.csb.services import accepting
+    from registry.db import db
+
+    return accepting(db.session, election, now or utcnow())
 
 
 # --- the voter's own declarations ----------------------------------------------------------------------

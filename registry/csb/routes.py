@@ -1,0 +1,305 @@
+"""/csb/<election>/…: the centraal stembureau's pages, and the examination on the API.
+
+Every view is for role csb and, through ``election_scoped``, only for a member of this election's CSB
+(checked before the election is even looked up). Names of declarants are shown here only.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar
+
+from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
+from sqlalchemy import select
+from werkzeug.exceptions import NotFound
+
+from auth.access import api_role_required, current_identity, require_election, role_required
+from registry.csb import documents
+from registry.csb.forms import FinalForm, RulingForm, SessionForm
+from registry.csb.models import Shortage
+from registry.csb.services import (
+    PHASE_LABELS,
+    CsbRefused,
+    calendar,
+    declaration_detail,
+    declaration_lines,
+    examine,
+    hold_decision,
+    hold_examination,
+    inspection_lines,
+    multiple_signers,
+    phase_of,
+    record_final,
+    rule_invalid,
+    sessions,
+)
+from registry.db import db, utcnow
+from registry.documents.services import dutch_date, dutch_datetime
+from registry.elections.models import CandidateList, Election
+from registry.problems import problem
+
+csb = Blueprint("csb", __name__, url_prefix="/csb")
+csb_api = Blueprint("csb_api", __name__, url_prefix="/api/v1")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+STATUS_LABELS = {"meets": "voldoende", "short": "tekort", "exempt": "vrijgesteld",
+                 "not_submitted": "niet ingeleverd", "unknown": "vereist aantal onbekend"}
+LINE_STATUS_LABELS = {"valid": "geldig", "void_multiple": "ongeldig: meer dan één verklaring",
+                      "void_other": "ongeldig: andere reden"}
+CHANNEL_LABELS = {"counter": "balie", "online": "online", "batch": "bestand van de gemeente"}
+DOCUMENTS = {"onderzoek": ("examination", "proces-verbaal-onderzoek"),
+             "beslissing": ("decision", "proces-verbaal-beslissing"),
+             "vernietiging": ("purge", "proces-verbaal-vernietiging")}
+
+
+class PageNotFound(NotFound):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@csb.errorhandler(PageNotFound)
+def _not_found(exc: PageNotFound) -> tuple[str, int]:
+    return render_template("csb/not_found.html", message=exc.message), 404
+
+
+@csb.app_template_filter("dutch_date")
+def _dutch_date(value: Any) -> str:
+    return dutch_date(value) if value else ""
+
+
+@csb.app_context_processor
+def _labels() -> dict[str, Any]:
+    return {"csb_status_labels": STATUS_LABELS, "csb_line_labels": LINE_STATUS_LABELS,
+            "csb_channel_labels": CHANNEL_LABELS}
+
+
+def election_scoped(view: F) -> F:
+    """After role_required("csb"): the member's own election only; then the election itself."""
+    @functools.wraps(view)
+    def wrapper(election: str, **kwargs: Any) -> Any:
+        require_election(election)  # before the lookup: another election's existence is not disclosed
+        found = db.session.scalar(select(Election).where(Election.identifier == election))
+        if found is None:
+            raise PageNotFound(f"Er is geen verkiezing met de naam {election}.")
+        return view(found, **kwargs)
+    return wrapper  # type: ignore[return-value]
+
+
+def _list(election: Election, list_id: int) -> CandidateList:
+    candidate_list = db.session.get(CandidateList, list_id)
+    if candidate_list is None or candidate_list.election_id != election.id:
+        raise PageNotFound("Deze lijst hoort niet bij deze verkiezing.")
+    return candidate_list
+
+
+def _actor() -> str:
+    identity = current_identity()
+    assert identity is not None  # role_required("csb")
+    return identity.actor
+
+
+def _pdf(data: bytes, filename: str) -> Response:
+    return Response(data, mimetype="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"',
+                             "Cache-Control": "no-store"})
+
+
+# --- overview and sessions ----------------------------------------------------------------------------
+
+def _overview(election: Election, form: SessionForm | None = None, final_form: FinalForm | None = None,
+              refused: str | None = None, status: int = 200) -> tuple[str, int]:
+    held = sessions(db.session, election)
+    phase = phase_of(held)
+    examination = examine(db.session, election)
+    multiple = sum(1 for _ in multiple_signers(db.session, election))
+    return render_template(
+        "csb/overview.html", election=election, held=held, phase=phase, phase_label=PHASE_LABELS[phase],
+        calendar=calendar(election, held), examination=examination, multiple=multiple, now=utcnow(),
+        form=form or SessionForm(), final_form=final_form or FinalForm(), refused=refused,
+        shortages=db.session.scalars(select(Shortage).where(Shortage.election_id == election.id)
+                                     .order_by(Shortage.list_id, Shortage.kieskring)).all(),
+        dutch_datetime=dutch_datetime), status
+
+
+@csb.get("/<election>")
+@role_required("csb")
+@election_scoped
+def overview(election: Election) -> Any:
+    return _overview(election)
+
+
+def _session_step(election: Election, step: Callable[..., Any], done: str) -> Any:
+    form = SessionForm()
+    if not form.validate_on_submit():
+        return _overview(election, form=form, status=422)
+    try:
+        step(db.session, election, _actor())
+    except CsbRefused as refused:
+        return _overview(election, refused=refused.message, status=refused.status)
+    return redirect(url_for("csb.overview", election=election.identifier, gedaan=done), code=303)
+
+
+@csb.post("/<election>/onderzoek")
+@role_required("csb")
+@election_scoped
+def examination(election: Election) -> Any:
+    return _session_step(election, hold_examination, "onderzoek")
+
+
+@csb.post("/<election>/beslissing")
+@role_required("csb")
+@election_scoped
+def decision(election: Election) -> Any:
+    return _session_step(election, hold_decision, "beslissing")
+
+
+@csb.post("/<election>/onherroepelijk")
+@role_required("csb")
+@election_scoped
+def final(election: Election) -> Any:
+    form = FinalForm()
+    if not form.validate_on_submit():
+        return _overview(election, final_form=form, status=422)
+    try:
+        record_final(db.session, election, _actor(), form.ground.data)
+    except CsbRefused as refused:
+        return _overview(election, final_form=form, refused=refused.message, status=refused.status)
+    return redirect(url_for("csb.overview", election=election.identifier, gedaan="onherroepelijk"), code=303)
+
+
+# --- drilling down ------------------------------------------------------------------------------------
+
+@csb.get("/<election>/lijsten/<int:list_id>")
+@role_required("csb")
+@election_scoped
+def list_view(election: Election, list_id: int) -> Any:
+    candidate_list = _list(election, list_id)
+    examination = examine(db.session, election)
+    held = sessions(db.session, election)
+    return render_template("csb/list.html", election=election, candidate_list=candidate_list,
+                           rows=examination.rows_for(list_id), frozen=examination.frozen, held=held,
+                           shortages=[s for s in db.session.scalars(select(Shortage).where(
+                               Shortage.list_id == list_id))])
+
+
+@csb.get("/<election>/lijsten/<int:list_id>/kieskring/<int:kieskring>")
+@role_required("csb")
+@election_scoped
+def district_view(election: Election, list_id: int, kieskring: int) -> Any:
+    candidate_list = _list(election, list_id)
+    wanted = request.args.get("status")
+    lines = [line for line in declaration_lines(db.session, election, list_id, kieskring=kieskring)
+             if wanted in (None, "", line.status)]
+    return render_template("csb/district.html", election=election, candidate_list=candidate_list,
+                           kieskring=kieskring, lines=lines, wanted=wanted or "")
+
+
+@csb.route("/<election>/verklaringen/<int:declaration_id>", methods=["GET", "POST"])
+@role_required("csb")
+@election_scoped
+def declaration(election: Election, declaration_id: int) -> Any:
+    form = RulingForm()
+    refused, status = None, 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                rule_invalid(db.session, election, declaration_id, form.reason.data, _actor())
+            except CsbRefused as exc:
+                if exc.status == 404:
+                    raise PageNotFound(exc.message) from None
+                refused, status = exc.message, exc.status
+            else:
+                return redirect(url_for("csb.declaration", election=election.identifier,
+                                        declaration_id=declaration_id, gedaan="1"), code=303)
+        else:
+            status = 422
+    try:
+        detail = declaration_detail(db.session, election, declaration_id)
+    except CsbRefused as exc:
+        raise PageNotFound(exc.message) from None
+    decided = "decision" in sessions(db.session, election)
+    return render_template("csb/declaration.html", election=election, detail=detail, form=form, refused=refused,
+                           decided=decided, done=request.args.get("gedaan") == "1"), status
+
+
+@csb.get("/<election>/meervoudig")
+@role_required("csb")
+@election_scoped
+def multiple(election: Election) -> Any:
+    return render_template("csb/multiple.html", election=election, groups=multiple_signers(db.session, election))
+
+
+# --- documents ----------------------------------------------------------------------------------------
+
+@csb.get("/<election>/documenten/<name>.pdf")
+@role_required("csb")
+@election_scoped
+def report(election: Election, name: str) -> Any:
+    kind, filename = DOCUMENTS.get(name, (None, None))
+    row = sessions(db.session, election).get(kind or "")
+    if row is None or row.report_pdf is None:
+        raise PageNotFound("Dit proces-verbaal is er (nog) niet.")
+    return _pdf(row.report_pdf, f"{filename}-{election.identifier}.pdf")
+
+
+@csb.get("/<election>/beslissing.json")
+@role_required("csb")
+@election_scoped
+def decision_json(election: Election) -> Any:
+    if "decision" not in sessions(db.session, election):
+        raise PageNotFound("Het centraal stembureau heeft nog niet beslist (art. I 4).")
+    response = jsonify(examine(db.session, election).as_api())
+    response.headers["Content-Disposition"] = f'attachment; filename="beslissing-{election.identifier}.json"'
+    return response
+
+
+@csb.get("/<election>/lijsten/<int:list_id>/verzuim.pdf")
+@role_required("csb")
+@election_scoped
+def shortage_notice(election: Election, list_id: int) -> Any:
+    candidate_list = _list(election, list_id)
+    shortages = db.session.scalars(select(Shortage).where(Shortage.list_id == list_id)
+                                   .order_by(Shortage.kieskring)).all()
+    if not shortages:
+        raise PageNotFound("Voor deze lijst is geen verzuim gemeld.")
+    data = documents.shortage_notice(election, candidate_list, shortages,
+                                     calendar(election, sessions(db.session, election)).repairs)
+    return _pdf(data, f"verzuim-{election.identifier}-lijst-{candidate_list.number or candidate_list.id}.pdf")
+
+
+@csb.get("/<election>/lijsten/<int:list_id>/inzage.pdf")
+@role_required("csb")
+@election_scoped
+def inspection(election: Election, list_id: int) -> Any:
+    candidate_list = _list(election, list_id)
+    try:
+        lines = list(inspection_lines(db.session, election, list_id))
+    except CsbRefused as exc:
+        raise PageNotFound(exc.message) from None
+    data = documents.inspection_copy(election, candidate_list, lines, utcnow())
+    return _pdf(data, f"ter-inzage-{election.identifier}-lijst-{candidate_list.number or candidate_list.id}.pdf")
+
+
+# --- API ----------------------------------------------------------------------------------------------
+
+@csb_api.get("/elections/<election>/examination")
+@api_role_required("csb")
+def examination_api(election: str) -> Any:
+    require_election(election)  # 403 problem before anything about the election is disclosed
+    found = db.session.scalar(select(Election).where(Election.identifier == election))
+    if found is None:
+        return problem(404, "unknown-election", "Onbekende verkiezing", f"Verkiezing {election} bestaat niet.")
+    held = sessions(db.session, found)
+    body = examine(db.session, found).as_api()
+    body["phase"] = phase_of(held).value
+    body["sessions"] = {kind: {"held_at": row.held_at.isoformat(), "report_sha256": row.report_sha256}
+                        for kind, row in held.items()}
+    return jsonify(body)
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
