@@ -20,6 +20,7 @@ from auth.access import current_identity, require_municipality, role_required
 from registry.api import idempotency
 from registry.calendar_utils import local
 from registry.counter.forms import ConfirmForm, VoterForm
+from registry.csb.services import accepting
 from registry.db import db, utcnow
 from registry.declarations.models import Declaration
 from registry.declarations.services import (
@@ -32,7 +33,7 @@ from registry.declarations.services import (
     has_declared,
     record_declaration,
 )
-from registry.domain import Acceptance, Channel, Period, acceptance
+from registry.domain import Channel
 from registry.elections.models import CandidateList, District, Election, ListDistrict, Municipality
 from registry.people import person_registry
 from registry.privacy.sealed import TokenInvalid, seal, unseal
@@ -262,8 +263,8 @@ def _paper_lists(election: Election, municipality: Municipality) -> list[Candida
 
 
 def _window_open(election: Election, now: datetime | None = None) -> bool:
-    window = Period(election.window_opens_at, election.window_closes_at)
-    return acceptance(now or utcnow(), window, (), (), 0, 0) is not Acceptance.CLOSED
+    # The window (H 4 lid 3), or after the CSB's examination a repair period (I 2).
+    return accepting(db.session, election, now or utcnow())
 
 
 def _pdf(data: bytes, filename: str) -> Response:

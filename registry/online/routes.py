@@ -21,6 +21,7 @@ from werkzeug.exceptions import NotFound
 
 from auth.access import Identity, current_identity, role_required
 from registry.api import idempotency
+from registry.csb.services import repair_state
 from registry.db import db
 from registry.declarations.services import (
     DeclarationRecorded,
@@ -161,6 +162,13 @@ def _refused(election: Election, refusal: DeclarationRefused) -> Any:
             return _refused(election, other)
         return render_template("online/channel_closed.html", election=election, municipality=check.municipality,
                                closes=dutch_datetime(election.window_closes_at))
+    if code is Refusal.WINDOW_CLOSED and repair_state(db.session, election).examined:
+        return render_template(
+            "online/refused.html", election=election, title="De termijn is gesloten",
+            message=refusal.message or (
+                "De gewone termijn is voorbij. Na het onderzoek van het centraal stembureau kan alleen in de "
+                "hersteltermijn nog een verklaring worden afgelegd, en alleen voor een lijst waarvoor een tekort in "
+                "uw kieskring is gemeld (Kieswet, artikel I 2). Dat kan nu niet. Er is niets vastgelegd."))
     if code is Refusal.WINDOW_CLOSED:
         return render_template(
             "online/refused.html", election=election, title="De termijn is gesloten",
