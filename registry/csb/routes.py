@@ -25,6 +25,7 @@ from registry.csb.services import (
     calendar,
     declaration_detail,
     declaration_lines,
+    declarations_per_day,
     examine,
     hold_decision,
     hold_examination,
@@ -122,7 +123,7 @@ def _overview(election: Election, form: SessionForm | None = None, final_form: F
         form=form or SessionForm(), final_form=final_form or FinalForm(), refused=refused,
         shortages=db.session.scalars(select(Shortage).where(Shortage.election_id == election.id)
                                      .order_by(Shortage.list_id, Shortage.kieskring)).all(),
-        dutch_datetime=dutch_datetime), status
+        days=declarations_per_day(db.session, election), dutch_datetime=dutch_datetime), status
 
 
 @csb.get("/<election>")

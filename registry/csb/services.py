@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -333,6 +333,26 @@ def _summaries(session: Session, election: Election, rows: list[ExaminationRow])
             current.meets + (row.status in (ListStatus.MEETS.value, ListStatus.EXEMPT.value)),
             current.short + (row.status == ListStatus.SHORT.value))
     return list(seen.values())
+
+
+def declarations_per_day(session: Session, election: Election) -> list[tuple[date, int]]:
+    """Declarations per local day of signing, over the whole window (days without any included).
+    Grouped per UTC hour in SQL, then put on the Amsterdam calendar: offsets are whole hours."""
+    column = Declaration.signed_at
+    if session.get_bind().dialect.name == "postgresql":
+        hour = func.to_char(func.timezone("UTC", column), "YYYY-MM-DD HH24")
+    else:
+        hour = func.strftime("%Y-%m-%d %H", column)
+    counts: dict[date, int] = {}
+    for bucket, n in session.execute(select(hour, func.count()).where(Declaration.election_id == election.id)
+                                     .group_by(hour)):
+        moment = datetime.strptime(bucket, "%Y-%m-%d %H").replace(tzinfo=UTC)
+        day = _local_day(moment)
+        counts[day] = counts.get(day, 0) + int(n)
+    first = min([_local_day(election.window_opens_at), *counts])
+    last = max([_local_day(election.window_closes_at), *counts])
+    days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+    return [(day, counts.get(day, 0)) for day in days]
 
 
 # --- the declarations behind the numbers ----------------------------------------------------------

@@ -149,3 +149,17 @@ def test_csb_records_cannot_be_edited_or_deleted(app, session, recorded, clock):
             db.session.execute(text(statement))
             db.session.flush()
         db.session.rollback()
+
+
+def test_the_overview_charts_the_days_and_the_list_page_the_kieskringen(app, session, recorded):
+    from registry.documents.services import dutch_date
+
+    member = app.test_client()
+    login(member, "csb:TK2025")
+    overview = html(member.get("/csb/TK2025"))
+    today = dutch_date(utcnow())
+    # The chart is hidden from screen readers; the table beside it carries the same numbers.
+    assert 'class="per-day"' in overview and re.search(rf"<th scope=\"row\">{today}</th><td>3</td>", overview)
+    assert '<svg aria-hidden="true"' in overview
+    page = html(member.get(f"/csb/TK2025/lijsten/{list_id('Volt')}"))
+    assert "Geldige verklaringen per kieskring" in page and ">3 / 30<" in page
