@@ -35,6 +35,12 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "ONLINE_MAX_CONCURRENT": ("16", "online confirmations handled at once per process; one more gets a 503 page"),
     "ONLINE_BUSY_RETRY_AFTER": ("60", "seconds in Retry-After on the busy page"),
     "PROGRESS_MAX_AGE": ("5", "seconds before the party progress aggregates are recomputed"),
+    "DOSSIER_SIGNING_KEY_FILE": (None, "PEM file (PKCS#8, unencrypted) with the Ed25519 key that signs dossiers; "
+                                       "default a key derived from the master key"),
+    "PROXY_HOPS": ("0", "reverse proxies in front that set X-Forwarded-For/-Proto; their client address is used "
+                        "(rate limits, logs); 0: the header is ignored"),
+    "MAX_REQUEST_BYTES": (str(6 * 1024 * 1024), "largest request body in bytes; a larger one gets 413 (room for "
+                                                 "a party's 5 MB EML file)"),
     # --- identity: the mock DigiD/eHerkenning issuer (development and test only) -----------------------
     "MOCK_IDP": (None, "1 mounts the mock OIDC issuer at /mock-idp; default on in development and test, "
                        "production refuses to start with it"),
@@ -78,6 +84,14 @@ def from_environment(environ: dict[str, str] | None = None) -> dict[str, Any]:
     for name, (default, _description) in SETTINGS.items():
         config[name] = env.get(PREFIX + name, default)
     return config
+
+
+def proxy_hops(config: dict[str, Any]) -> int:
+    """PROXY_HOPS as a number; anything else stops the start (a wrong value would trust forged headers)."""
+    raw = str(config.get("PROXY_HOPS") or "0").strip()
+    if not raw.isdigit():
+        raise RuntimeError(f"Steunregister will not start: STEUNREGISTER_PROXY_HOPS must be 0 or more, not {raw!r}")
+    return int(raw)
 
 
 def is_production(config: dict[str, Any]) -> bool:
