@@ -1,20 +1,88 @@
-"""App-wide error answers: a Dutch page for people, problem+json under /api/, never a stack trace."""
+"""App-wide error answers: a Dutch page for people, problem+json under /api/, never a stack trace.
+
+Also the request size limit (MAX_REQUEST_BYTES), next to its 413 answer.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, render_template, request
+from flask import Flask, render_template, render_template_string, request
 from sqlalchemy.exc import OperationalError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from registry.db import db
 from registry.problems import problem
 
 RETRY_AFTER_SECONDS = 5
 
+# A page of its own would be one more template to keep in step; this one only extends the base.
+TOO_LARGE_PAGE = """{% extends "base.html" %}
+{% block title %}Te veel gegevens verstuurd{% endblock %}
+{% block content %}
+<h1>Te veel gegevens verstuurd</h1>
+<p role="alert">{{ reason }} Er is niets verwerkt.</p>
+<p>Ga terug en verstuur minder, of kies een kleiner bestand.</p>
+{% endblock %}"""
+
+HTTP_ERROR_PAGE = """{% extends "base.html" %}
+{% block title %}{{ title }}{% endblock %}
+{% block content %}
+<h1>{{ title }}</h1>
+<p role="alert">{{ message }}</p>
+<p><a href="{{ url_for('public.home') }}">Naar de startpagina</a></p>
+{% endblock %}"""
+HTTP_ERROR_PAGES = {
+    400: ("Ongeldig verzoek", "Dit verzoek kunnen wij niet verwerken. Er is niets vastgelegd. Ga terug en probeer "
+                              "het opnieuw."),
+    403: ("Geen toegang", "U hebt geen toegang tot deze pagina."),
+    404: ("Pagina niet gevonden", "Deze pagina bestaat niet (meer). Controleer het adres."),
+    405: ("Dit kan hier niet", "Deze pagina kan niet op deze manier worden gebruikt. Er is niets vastgelegd."),
+    500: ("Er ging iets mis", "Er ging bij ons iets mis. Probeer het later opnieuw."),
+}
+
+
+def max_request_bytes(settings: dict[str, Any]) -> int:
+    """MAX_REQUEST_BYTES as a positive number; anything else stops the start."""
+    raw = settings.get("MAX_REQUEST_BYTES")
+    try:
+        value = int(str(raw).strip())
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise RuntimeError(f"Steunregister will not start: STEUNREGISTER_MAX_REQUEST_BYTES must be a positive "
+                           f"number of bytes, not {raw!r}")
+    return value
+
+
+def readable_size(size: int) -> str:
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):.3g} MB".replace(".", ",")
+    if size >= 1024:
+        return f"{size / 1024:.3g} kB".replace(".", ",")
+    return f"{size} bytes"
+
 
 def register_error_handlers(app: Flask) -> None:
+    # Werkzeug refuses a longer body as soon as a view (or the CSRF check) reads it, on the declared
+    # Content-Length or while reading a chunked one.
+    app.config["MAX_CONTENT_LENGTH"] = max_request_bytes(app.config.get("STEUNREGISTER") or {})
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def request_too_large(_exc: RequestEntityTooLarge) -> Any:
+        limit = app.config["MAX_CONTENT_LENGTH"]
+        app.logger.warning("request body too large: %s %s (%s bytes declared)", request.method, request.path,
+                           request.content_length)
+        if request.content_length is not None and request.content_length <= limit:
+            # Within the body limit, so Flask's MAX_FORM_MEMORY_SIZE for one text field was exceeded.
+            reason = "Een veld van het formulier is te lang."
+        else:
+            reason = f"Wat u verstuurde is groter dan {readable_size(limit)}."
+        if request.path.startswith("/api/"):
+            return problem(413, "request-too-large", "Verzoek te groot",
+                           f"{reason} Er is niets verwerkt. Stuur een grote batch in delen.")
+        return render_template_string(TOO_LARGE_PAGE, reason=reason), 413
+
     @app.errorhandler(OperationalError)
     def database_unavailable(_exc: OperationalError) -> Any:
         # The database is down or overloaded: nothing was acknowledged, so a retry is safe.
@@ -35,4 +103,8 @@ def register_error_handlers(app: Flask) -> None:
             slug = {401: "unauthenticated", 403: "forbidden", 404: "not-found", 405: "method-not-allowed",
                     413: "request-too-large"}.get(exc.code or 500, "http-error")
             return problem(exc.code or 500, slug, exc.name, exc.description or exc.name)
+        if exc.code in HTTP_ERROR_PAGES:
+            # abort(404) and friends: a Dutch page of this site instead of Werkzeug's English one.
+            title, message = HTTP_ERROR_PAGES[exc.code]
+            return render_template_string(HTTP_ERROR_PAGE, title=title, message=message), exc.code
         return exc

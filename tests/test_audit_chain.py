@@ -10,6 +10,7 @@ from sqlalchemy import select, text
 from registry.audit import services as audit
 from registry.audit.models import AuditEvent
 from tests.conftest import AMS
+from tests.support.audit import disable_triggers
 
 N = 12
 
@@ -23,13 +24,7 @@ def chain(session):
                      occurred_at=start + timedelta(minutes=i))
         session.commit()
     assert audit.verify(session).ok
-    # Tampering is what a database superuser could do: first switch off the append-only triggers.
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("ALTER TABLE audit_events DISABLE TRIGGER USER"))
-    else:
-        session.execute(text("DROP TRIGGER audit_events_no_update"))
-        session.execute(text("DROP TRIGGER audit_events_no_delete"))
-    session.commit()
+    disable_triggers(session)  # tampering is what a database superuser could do
     return session
 
 

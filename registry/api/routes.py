@@ -33,6 +33,7 @@ from registry.problems import problem
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 
 MAX_BATCH = 1000
+MAX_ID = 2**31 - 1  # the largest id an INTEGER column holds (PostgreSQL int4)
 RETRY_AFTER_SECONDS = 5
 
 # The HTTP status of each refusal; the slug is the problem type's last segment.
@@ -168,7 +169,8 @@ def create_batch(election: str) -> Response:
 def _declare(identity: Identity, election: str, body: dict[str, Any], before_commit: Any,
              paper: bool = False) -> DeclarationRecorded:
     list_id = body.get("list")
-    if not isinstance(list_id, int) or isinstance(list_id, bool):
+    # A list id is a database integer: a number beyond it is no list (and would overflow the driver).
+    if not isinstance(list_id, int) or isinstance(list_id, bool) or not 0 < list_id <= MAX_ID:
         raise BadBody("'list' moet het nummer (id) van een lijst zijn, zoals GET …/lists het geeft.", "/list")
     if identity.kind == "voter":
         unexpected = set(body) - {"list"}
@@ -291,7 +293,10 @@ def _unavailable() -> Response:
 def _json_object() -> dict[str, Any]:
     if not request.is_json:
         raise BadBody("Stuur JSON met Content-Type: application/json.", syntax=True)
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # the parser gives up on very deep nesting with this, not a ValueError
+        raise BadBody("De JSON is te diep genest.", syntax=True) from None
     if data is None:
         raise BadBody("De body is geen geldige JSON.", syntax=True)
     if not isinstance(data, dict):

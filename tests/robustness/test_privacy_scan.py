@@ -1,0 +1,209 @@
+"""After a realistic day, no BSN of anyone involved is anywhere: not in the database, not in the logs,
+not in any answer or export.
+
+The day: a clerk records walk-in voters (one typed with dots, one refused because they live elsewhere,
+one who already declared, a typing error), a voter declares online and looks at their receipt and "Mijn
+verklaring", a municipal system posts declarations and a batch of paper ones over the API (with a
+replay, refusals and a kept duplicate), a party agent follows the progress and prints model H 4, and
+the audit chain is verified from the command line. Every log record goes to a file at DEBUG (SQL
+statements with their parameters included), every HTTP answer of the app is kept (body, headers, the
+decoded session cookie; PDFs also as text), then every table is dumped (and pg_dump on PostgreSQL) and
+all of it is searched for every BSN used, also in written forms like 999.900.183 and 9999.00.183.
+
+One exception, checked on its own: a form with a typing error shows the clerk what they typed, in the
+input field of that one answer, which is never stored (Cache-Control: no-store).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from registry.db import utcnow
+from registry.elections.models import CandidateList
+from tests.auth.helpers import auth_header, bearer_token
+from tests.conftest import bsn
+from tests.online.helpers import CHOOSE, csrf, declare, hidden, list_value, voter
+from tests.support.privacy_scan import Evidence, assert_no_bsn, bsn_forms, database_dump, record_responses, scan
+
+COUNTER = "/balie/TK2025/"
+API = "/api/v1/elections/TK2025"
+PASSPORT = {"type": "paspoort", "number": "NW4K82PL1"}
+TYPO_BSN = "999900184"  # fails the 11-proof
+
+
+def dotted(number: str, groups: tuple[int, ...] = (4, 2, 3)) -> str:
+    parts, start = [], 0
+    for size in groups:
+        parts.append(number[start:start + size])
+        start += size
+    return ".".join(parts)
+
+
+class LogToFile:
+    """Every record of every logger at DEBUG into one file, as a deployment's file handler would write it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.handler = logging.FileHandler(path, encoding="utf-8")
+        self.handler.setLevel(logging.DEBUG)
+        self.handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+        self.saved: dict[str, int] = {}
+
+    def __enter__(self) -> LogToFile:
+        root = logging.getLogger()
+        self.saved = {name: logging.getLogger(name or None).level
+                      for name in ("", "registry", "sqlalchemy.engine", "fontTools")}
+        root.addHandler(self.handler)
+        root.setLevel(logging.DEBUG)
+        logging.getLogger("registry").setLevel(logging.DEBUG)
+        logging.getLogger("sqlalchemy.engine").setLevel(logging.DEBUG)  # statements, parameters and rows
+        logging.getLogger("fontTools").setLevel(logging.INFO)  # font subsetting chatter, megabytes of it
+        return self
+
+    def __exit__(self, *_exc: Any) -> None:
+        root = logging.getLogger()
+        root.removeHandler(self.handler)
+        self.handler.close()
+        for name, level in self.saved.items():
+            logging.getLogger(name or None).setLevel(level)
+
+
+def typed_back(evidence: Evidence, response: Any, typed: str) -> None:
+    """The one allowed echo: the clerk's own typing in the BSN field of the form that refused it. That
+    answer goes into the evidence without the field; anything else in it is still scanned."""
+    evidence.take_back(f"POST {COUNTER} → 422")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and "no-store" in response.headers.get("Cache-Control", ""), \
+        "a page that shows a typed BSN back must not be stored"
+    field = re.search(r'<input[^>]*name="bsn"[^>]*>', page).group(0)
+    assert f'value="{typed}"' in field
+    evidence.add("counter: a typing error shown back, minus the clerk's own typing", page.replace(field, ""))
+
+
+def counter_day(login_as: Any, evidence: Evidence) -> list[str]:
+    clerk = login_as("clerk:GM0392")
+    token = csrf(clerk.get(COUNTER).get_data(as_text=True))
+
+    def step1(number: str, document_number: str = "NW4K82PL1") -> Any:
+        return clerk.post(COUNTER, data={"csrf_token": token, "bsn": number, "document_type": "paspoort",
+                                         "document_number": document_number})
+
+    walk_in = bsn("voter_haarlem_1")
+    step2 = step1(dotted(walk_in))
+    page = step2.get_data(as_text=True)
+    assert step2.status_code == 200 and "Brouwer-de Jong" in page, page[:500]
+    done = clerk.post(f"{COUNTER}vastleggen", data={
+        "csrf_token": token, "token": hidden(page, "token"), "submission": hidden(page, "submission"),
+        "list_id": list_value(page, "Volt"), "identity_checked": "y"})
+    assert done.status_code == 303, done.get_data(as_text=True)[:500]
+    receipt = clerk.get(done.location)
+    code = re.search(r'class="receipt-code">([A-Z0-9-]+)<', receipt.get_data(as_text=True)).group(1)
+    assert clerk.get(f"{COUNTER}verklaring/{code}.pdf").data.startswith(b"%PDF")
+    assert "al een" in step1(walk_in).get_data(as_text=True)  # already declared
+    elsewhere = step1(bsn("voter_amsterdam_1")).get_data(as_text=True)
+    assert "Amsterdam" in elsewhere  # registered in another municipality: sent there
+    typed_back(evidence, step1(TYPO_BSN), TYPO_BSN)
+    typed_back(evidence, step1(bsn("voter_haarlem_3"), document_number="12"), bsn("voter_haarlem_3"))
+    assert clerk.get(f"{COUNTER}overzicht").status_code == 200
+    return [walk_in, bsn("voter_amsterdam_1"), TYPO_BSN, bsn("voter_haarlem_3")]
+
+
+def online_day(app: Any) -> list[str]:
+    number = bsn("voter_haarlem_2")
+    browser = voter(app, "voter_haarlem_2")
+    done = declare(browser, "DENK")
+    assert done.status_code == 303, done.get_data(as_text=True)[:500]
+    receipt = browser.get(done.location).get_data(as_text=True)
+    code = re.search(r'class="receipt-code">([A-Z0-9-]+)<', receipt).group(1)
+    assert browser.get(f"{CHOOSE}ontvangstbewijs/{code}.pdf").data.startswith(b"%PDF")
+    assert browser.get("/mijn-verklaring").status_code == 200
+    token = bearer_token(app.test_client(), f"bsn:{number}")
+    mine = app.test_client().get("/api/v1/me/declarations", headers=auth_header(token))
+    assert mine.status_code == 200 and len(mine.get_json()) == 1
+    return [number]
+
+
+def api_day(app: Any, session: Any) -> list[str]:
+    client = app.test_client()
+    token = bearer_token(client, "clerk:GM0392")
+    volt = session.scalar(select(CandidateList.id).where(CandidateList.designation == "Volt"))
+
+    def post(number: str, key: str | None = None) -> Any:
+        return client.post(f"{API}/declarations", json={"list": volt, "bsn": number, "identity_document": PASSPORT},
+                           headers={**auth_header(token), "Idempotency-Key": key or str(uuid.uuid4())})
+
+    spaced = " ".join((bsn("voter_haarlem_3")[:3], bsn("voter_haarlem_3")[3:6], bsn("voter_haarlem_3")[6:]))
+    first = post(spaced, key="privacy-1")
+    assert first.status_code == 201, first.get_json()
+    assert post(spaced, key="privacy-1").headers.get("Idempotent-Replayed") == "true"
+    assert post(bsn("minor")).status_code == 422
+    assert post(bsn("not_in_brp")).status_code == 422
+    assert post(TYPO_BSN).status_code == 422
+
+    signed = (utcnow() - timedelta(hours=1)).isoformat()
+    items = [{"id": f"paper-{i}", "list": volt, "bsn": number, "identity_document": PASSPORT, "signed_at": signed}
+             for i, number in enumerate([bsn("dual_nationality"), bsn("voter_haarlem_1"), bsn("not_in_brp"),
+                                         bsn("voter_amsterdam_2")])]
+    batch = client.post(f"{API}/declarations/batch", json={"declarations": items}, headers=auth_header(token))
+    assert batch.status_code == 200 and batch.get_json()["recorded"] == 2, batch.get_json()  # one a kept duplicate
+    return [bsn(case) for case in ("voter_haarlem_3", "minor", "not_in_brp", "dual_nationality", "voter_haarlem_1",
+                                   "voter_amsterdam_2")]
+
+
+def party_day(app: Any, login_as: Any, session: Any) -> None:
+    volt = session.scalar(select(CandidateList.id).where(CandidateList.designation == "Volt"))
+    agent = login_as("agent:Volt")
+    assert agent.get("/partij").status_code == 200
+    assert agent.get(f"/partij/TK2025/lijst/{volt}").status_code == 200
+    assert agent.get(f"/partij/TK2025/lijst/{volt}/model-h4-kieskring-10.pdf").data.startswith(b"%PDF")
+    token = bearer_token(app.test_client(), "agent:Volt")
+    progress = app.test_client().get(f"{API}/lists/{volt}/progress", headers=auth_header(token))
+    assert progress.status_code == 200, progress.get_json()
+
+
+def test_the_scanner_finds_every_written_form():
+    number = bsn("voter_haarlem_1")
+    for form in ("999900183", "999.900.183", "9999.00.183", "999 900 183", "9999 00 183", "999-900-183"):
+        assert form in bsn_forms(number)
+        evidence = Evidence()
+        evidence.add("sample", f"… de kiezer {form} …".encode("utf-16-le"))
+        assert scan(evidence, [number]), form
+    assert not scan(Evidence([("other", b"1999900183 is een ander getal? nee: 99990018")]), ["999900184"])
+
+
+def test_no_bsn_anywhere_after_a_full_day(app, session, cli, login_as, open_tk2025, app_config, tmp_path):
+    evidence = Evidence()
+    record_responses(app, evidence)
+    log_file = tmp_path / "steunregister.log"
+    used: list[str] = []
+    with LogToFile(log_file):
+        used += counter_day(login_as, evidence)
+        used += online_day(app)
+        used += api_day(app, session)
+        party_day(app, login_as, session)
+        verify = cli.invoke(args=["audit", "verify"])
+        assert verify.exit_code == 0, verify.output
+        evidence.add("cli: audit verify", verify.output)
+        # CSB dossier and other exports: add them to ``evidence`` here when they exist.
+    session.remove()
+
+    log = log_file.read_bytes()
+    assert b"INSERT INTO declarations" in log and b"registry" in log, "the log should show the whole day"
+    evidence.add("log file", log)
+    dump = database_dump(app_config["DATABASE_URL"])
+    assert any(b"burgemeester-note" in content for content in dump.values()), "the dump should hold the day"
+    for name, content in dump.items():
+        evidence.add(name, content)
+
+    pdfs = [name for name in evidence.names() if name.endswith("(PDF streams)")]
+    assert len(pdfs) >= 3, evidence.names()  # two receipts and a model H 4
+    answers = [name for name in evidence.names() if name.startswith(("GET ", "POST "))]
+    assert len(answers) > 30, answers
+    assert_no_bsn(evidence, used)
