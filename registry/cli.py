@@ -1,4 +1,4 @@
-"""Command-line groups: ``flask --app app election|audit|demo …``."""
+"""Command-line groups: ``flask --app app election|audit|demo|csb|dossier …``."""
 
 from __future__ import annotations
 
@@ -164,5 +164,8 @@ def demo_load_command(if_empty: bool) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    for group in (election_cli, audit_cli, demo_cli):
+    from registry.csb.cli import csb_cli
+    from registry.dossier.cli import dossier_cli
+
+    for group in (election_cli, audit_cli, demo_cli, csb_cli, dossier_cli):
         app.cli.add_command(group)

@@ -260,6 +260,19 @@ def openapi_document() -> dict[str, Any]:
                                                 "lists": {"type": "array", "items": {"type": "object"}}}},
                                            "examination"),
                               "404": _problem_ref("unknown-election"), **AUTH_ERRORS}}},
+            "/elections/{election}/lists/{list}/dossier": {"get": {
+                "operationId": "dossier",
+                "summary": "The signed dossier of one list (steunregister-dossier/1, see the README): the "
+                           "declarations with names, the manifest, the cover sheet, Ed25519 signatures and the "
+                           "registry's public key (CSB of the election only; each download is audited)",
+                "parameters": [ELECTION_PARAM, LIST_PARAM],
+                "responses": {"200": {"description": "the ZIP; the manifest's SHA-256 is the ETag, its fingerprint "
+                                                     "(16 groups of 4 hex digits) in X-Dossier-Fingerprint",
+                                      "headers": {"X-Dossier-Fingerprint": {"schema": {"type": "string"}}},
+                                      "content": {"application/zip": {"schema": {"type": "string",
+                                                                                 "format": "binary"}}}},
+                              "404": _problem_ref("unknown-election or unknown-list"),
+                              "503": _problem_ref("signing-key-unavailable"), **AUTH_ERRORS}}},
             "/whoami": {"get": {
                 "operationId": "whoami", "summary": "The identity behind the bearer token (never the BSN)",
                 "responses": {"200": _json({"type": "object", "required": ["kind", "subject", "roles"],

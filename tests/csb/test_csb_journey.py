@@ -6,9 +6,15 @@ and the API, the purge on the command line. The registry's clock is moved throug
 from __future__ import annotations
 
 import hashlib
+import io
 import re
+import subprocess
+import sys
+import tempfile
 import uuid
+import zipfile
 from datetime import datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, inspect, select, text
@@ -232,7 +238,7 @@ def test_from_first_declaration_to_destruction(app, session, tk2025, csb_people,
     assert late.get_json()["recorded"] == 0 and "beslist" in late.get_json()["results"][0]["result"]["detail"]
 
     # --- the dossier ------------------------------------------------------------------------------------
-    check_dossier(app, csb_token, volt)
+    check_dossier(app, csb_token, volt, list(names.values()))
 
     # --- final, then I 19: destruction ------------------------------------------------------------------
     session.rollback()
@@ -278,13 +284,49 @@ def test_from_first_declaration_to_destruction(app, session, tk2025, csb_people,
     assert member.get("/csb/TK2025/documenten/vernietiging.pdf").data.startswith(b"%PDF")
     assert "vernietigd" in html(member.get(f"/csb/TK2025/lijsten/{volt}/kieskring/10"))
     assert member.get(f"/csb/TK2025/lijsten/{volt}/inzage.pdf").status_code == 404
+    # A dossier made after the destruction still verifies and carries no name, BSN or pseudonym.
+    csb_token = bearer_token(app.test_client(), "csb:TK2025")
+    after = check_dossier_after_purge(app, csb_token, volt)
+    for bsn_value in haarlem + amsterdam:
+        assert bsn_value not in after and names[bsn_value] not in after
+    for secret in voter_keys | set(receipts):
+        assert secret not in after
     assert audit.verify(session).ok
     assert session.scalar(select(func.count()).select_from(CsbSession)) == 4
 
 
-def check_dossier(app: Any, csb_token: str, list_id_: int) -> None:
-    """The dossier verifies; one flipped byte is refused. (Filled in once registry/dossier lands.)"""
-    try:
-        from registry.dossier import verify  # noqa: F401
-    except ImportError:
-        return
+def check_dossier_after_purge(app: Any, csb_token: str, list_id_: int) -> str:
+    response = app.test_client().get(f"/api/v1/elections/TK2025/lists/{list_id_}/dossier",
+                                     headers={"Authorization": f"Bearer {csb_token}"})
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    from registry.dossier import verify as verifier
+
+    assert verifier.verify(io.BytesIO(response.get_data())).ok
+    with zipfile.ZipFile(io.BytesIO(response.get_data())) as archive:
+        return "".join(archive.read(name).decode("utf-8", "replace") for name in archive.namelist())
+
+
+def check_dossier(app: Any, csb_token: str, list_id_: int, names: list[str]) -> bytes:
+    """The CSB downloads the list's dossier through the API; the stand-alone verifier (``python -m``,
+    no app) accepts it, and refuses it once a single byte is flipped."""
+    response = app.test_client().get(f"/api/v1/elections/TK2025/lists/{list_id_}/dossier",
+                                     headers={"Authorization": f"Bearer {csb_token}"})
+    assert response.status_code == 200 and response.mimetype == "application/zip"
+    data = response.get_data()
+    with tempfile.TemporaryDirectory() as folder:
+        intact, flipped = Path(folder, "intact.zip"), Path(folder, "flipped.zip")
+        intact.write_bytes(data)
+        changed = bytearray(data)
+        changed[len(changed) // 3] ^= 0x01
+        flipped.write_bytes(bytes(changed))
+        for path, code in ((intact, 0), (flipped, 1)):
+            run = subprocess.run([sys.executable, "-m", "registry.dossier.verify", str(path)],
+                                 capture_output=True, text=True, timeout=120)
+            assert run.returncode == code, run.stdout + run.stderr
+        assert "in orde" in subprocess.run([sys.executable, "-m", "registry.dossier.verify", str(intact)],
+                                           capture_output=True, text=True, timeout=120).stdout
+    # The CSB's copy carries the declarants' names (they are its to examine); the BSN never.
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        declarations = archive.read("declarations.json").decode()
+    assert any(name in declarations for name in names)
+    return data
