@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from registry import config as config_module
 from registry.extensions import db, migrate
@@ -36,6 +37,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     app.config["STEUNREGISTER"] = settings
     app.config["ENV_NAME"] = settings["ENV"]
+    if hops := config_module.proxy_hops(settings):  # behind a reverse proxy: client address from X-Forwarded-*
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
     # 2. Logging: mask anything shaped like a BSN before any handler sees it.
     privacy_logging.install()
@@ -76,6 +79,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     import auth
 
     auth.init_app(app)
+    # 7. Security headers (CSP nonce, HSTS, no-store…) on every response, and the page language
+    #    (Dutch by default, English on request).
+    from registry.i18n import init_i18n
+    from registry.security import init_security
+
+    init_security(app)
+    init_i18n(app)
     from registry.routes import register_blueprints
 
     register_blueprints(app)

@@ -6,7 +6,7 @@ the URL map and fails on any route that is neither.
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, jsonify, render_template
+from flask import Blueprint, Flask, Response, jsonify, redirect, render_template, request
 from sqlalchemy import select, text
 
 from registry.db import db
@@ -18,6 +18,8 @@ public = Blueprint("public", __name__)
 # auth.access (@role_required / @api_role_required); tests/test_route_inventory.py checks both ways.
 PUBLIC_ENDPOINTS: frozenset[str] = frozenset({
     "static", "public.home", "public.health",
+    # the language switch, the accessibility statement and the privacy statement (issue 8)
+    "public.language", "public.accessibility", "public.privacy",
     # the API's own description (registry/api/routes.py)
     "api.openapi",
     # the voters' start page: what a declaration is, before any login (registry/online/routes.py)
@@ -36,6 +38,28 @@ PUBLIC_ENDPOINTS: frozenset[str] = frozenset({
 def home() -> str:
     elections = db.session.scalars(select(Election).order_by(Election.election_date)).all()
     return render_template("home.html", elections=elections)
+
+
+@public.get("/taal/<code>")
+def language(code: str) -> Response:
+    """The language switch: remembers the choice in a cookie and goes back to the page it came from."""
+    from registry import i18n
+
+    response = redirect(i18n.safe_next(request.args.get("next")))
+    if code in i18n.available_languages():
+        response.set_cookie(i18n.COOKIE, code, max_age=i18n.COOKIE_MAX_AGE, httponly=True, samesite="Lax",
+                            secure=request.is_secure)
+    return response
+
+
+@public.get("/toegankelijkheid")
+def accessibility() -> str:
+    return render_template("pages/accessibility.html")
+
+
+@public.get("/privacy")
+def privacy() -> str:
+    return render_template("pages/privacy.html")
 
 
 @public.get("/healthz")
@@ -67,6 +91,9 @@ def register_blueprints(app: Flask) -> None:
     from registry.errors import register_error_handlers
 
     register_error_handlers(app)
+    from registry.input_guard import install as install_input_guard
+
+    install_input_guard(app)  # 400 for a NUL or other control character anywhere in a request, before all else
     from registry.api.routes import api
     from registry.counter.routes import counter
 
@@ -80,6 +107,16 @@ def register_blueprints(app: Flask) -> None:
     init_limits(app)  # Flask-Limiter (RATE_LIMIT_* settings); 429 as a Dutch page or problem+json
     online.register(app)  # public: online.start (PUBLIC_ENDPOINTS); every other view: @role_required("voter")
     party.register(app)  # every view: @role_required("party_agent"), lists via party.services.require_agent_list
+
+    # issue 6: the centraal stembureau
+    from registry.csb.routes import csb, csb_api
+
+    app.register_blueprint(csb)  # every view: @role_required("csb") + election_scoped (require_election)
+    app.register_blueprint(csb_api)  # every view: @api_role_required("csb") + require_election
+    from registry.dossier.routes import dossier_api, dossier_pages
+
+    app.register_blueprint(dossier_api)  # every view: @api_role_required("csb") + require_election
+    app.register_blueprint(dossier_pages)  # every view: @role_required("csb") + require_election
 
     # Keep last: the placeholder landing pages /balie and /csb/<election> are added only where no
     # feature above serves that URL. Every view: @role_required.

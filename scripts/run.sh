@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e .
+.venv/bin/pybabel compile -d translations >/dev/null  # English pages (the .po files are committed)
 
 export FLASK_APP=app
 .venv/bin/flask db upgrade

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from auth.access import current_identity, require_municipality, role_required
@@ -105,15 +106,18 @@ def _check(election: Election, municipality: Municipality, bsn: str) -> VoterChe
     except DeclarationRefused as refusal:
         return refusal
     if not _window_open(election):
-        return DeclarationRefused(Refusal.WINDOW_CLOSED, "De termijn voor ondersteuningsverklaringen is gesloten "
-                                  "(art. H 4 lid 3). Er kan nu geen verklaring worden vastgelegd.")
+        return DeclarationRefused(Refusal.WINDOW_CLOSED, _("De termijn voor ondersteuningsverklaringen is gesloten "
+                                                            "(art. H 4 lid 3). Er kan nu geen verklaring worden "
+                                                            "vastgelegd."))
     if has_declared(db.session, election, bsn):
-        return DeclarationRefused(Refusal.ALREADY_DECLARED, "Deze kiezer heeft voor deze verkiezing al een "
+        return DeclarationRefused(Refusal.ALREADY_DECLARED, _("Deze kiezer heeft voor deze verkiezing al een "
                                   "ondersteuningsverklaring afgelegd. Er kan er maar één zijn: een tweede zou beide "
-                                  "ongeldig maken (art. H 4 lid 5). Er is niets nieuws vastgelegd.")
+                                  "ongeldig maken (art. H 4 lid 5). Er is niets nieuws vastgelegd."))
     if not outcome.lists:
-        return DeclarationRefused(Refusal.WRONG_KIESKRING, f"In kieskring {outcome.district.number} "
-                                  f"({outcome.district.name}) staat nog geen lijst die verklaringen nodig heeft.")
+        return DeclarationRefused(Refusal.WRONG_KIESKRING, _("In kieskring %(number)s (%(name)s) staat nog geen "
+                                                              "lijst die verklaringen nodig heeft.",
+                                                              number=outcome.district.number,
+                                                              name=outcome.district.name))
     return outcome
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, TextAreaField
 from wtforms.validators import DataRequired, Length
@@ -10,23 +11,23 @@ from registry.csb.services import REASON_MAX, REASON_MIN
 
 
 class SessionForm(FlaskForm):
-    confirm = BooleanField("Ik bevestig dat het centraal stembureau nu in zitting deze stap zet",
-                           validators=[DataRequired("Vink aan dat het centraal stembureau deze stap nu zet.")])
+    confirm = BooleanField(_l("Ik bevestig dat het centraal stembureau nu in zitting deze stap zet"),
+                           validators=[DataRequired(_l("Vink aan dat het centraal stembureau deze stap nu zet."))])
 
 
 class RulingForm(FlaskForm):
     reason = TextAreaField(
-        "Reden waarom deze verklaring ongeldig is",
-        validators=[DataRequired("Schrijf de reden op."),
+        _l("Reden waarom deze verklaring ongeldig is"),
+        validators=[DataRequired(_l("Schrijf de reden op.")),
                     Length(min=REASON_MIN, max=REASON_MAX,
-                           message=f"Een reden is {REASON_MIN} tot {REASON_MAX} tekens.")],
+                           message=_l("Een reden is %(min)s tot %(max)s tekens.", min=REASON_MIN, max=REASON_MAX))],
         render_kw={"rows": 3})
 
 
 class FinalForm(FlaskForm):
     ground = TextAreaField(
-        "Waarom is de beslissing onherroepelijk?",
-        validators=[DataRequired("Schrijf op waarom de beslissing onherroepelijk is."),
+        _l("Waarom is de beslissing onherroepelijk?"),
+        validators=[DataRequired(_l("Schrijf op waarom de beslissing onherroepelijk is.")),
                     Length(min=REASON_MIN, max=REASON_MAX,
-                           message=f"Schrijf {REASON_MIN} tot {REASON_MAX} tekens.")],
+                           message=_l("Schrijf %(min)s tot %(max)s tekens.", min=REASON_MIN, max=REASON_MAX))],
         render_kw={"rows": 2})

@@ -15,6 +15,7 @@ import secrets
 from typing import Any
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import NotFound
@@ -91,7 +92,7 @@ def busy_page(election: Election | None = None, retry_form: ConfirmForm | None =
 def _election(identifier: str) -> Election:
     election = db.session.scalar(select(Election).where(Election.identifier == identifier))
     if election is None:
-        raise PageNotFound(f"Er is geen verkiezing met de naam {identifier}.")
+        raise PageNotFound(_("Er is geen verkiezing met de naam %(name)s.", name=identifier))
     return election
 
 
@@ -133,9 +134,10 @@ def _voter_state(election: Election) -> VoterCheck | tuple[str, int] | Any:
         return render_template("online/channel_closed.html", election=election, municipality=check.municipality,
                                closes=dutch_datetime(election.window_closes_at))
     if not check.lists:
-        return render_template("online/refused.html", election=election, title="Geen lijsten in uw kieskring",
-                               message=f"In kieskring {check.district.number} ({check.district.name}), waar u woont, "
-                                       "staat nog geen lijst die ondersteuningsverklaringen nodig heeft.")
+        return render_template("online/refused.html", election=election, title=_("Geen lijsten in uw kieskring"),
+                               message=_("In kieskring %(number)s (%(name)s), waar u woont, staat nog geen lijst "
+                                         "die ondersteuningsverklaringen nodig heeft.",
+                                         number=check.district.number, name=check.district.name))
     return check
 
 
@@ -151,9 +153,10 @@ def _refused(election: Election, refusal: DeclarationRefused) -> Any:
         return _already(election, own_declarations(db.session, election, _voter().bsn or ""))
     if code is Refusal.REGISTRY_UNAVAILABLE:
         seconds = retry_after_seconds()
-        return render_template("online/refused.html", election=election, title="Even geduld",
-                               message="De Basisregistratie Personen (BRP) is nu niet bereikbaar. Er is niets "
-                                       f"vastgelegd. Probeer het om {retry_time(seconds)} opnieuw."), \
+        return render_template("online/refused.html", election=election, title=_("Even geduld"),
+                               message=_("De Basisregistratie Personen (BRP) is nu niet bereikbaar. Er is niets "
+                                         "vastgelegd. Probeer het om %(time)s opnieuw.",
+                                         time=retry_time(seconds))), \
             503, {"Retry-After": str(seconds)}
     if code is Refusal.ONLINE_CLOSED:
         try:
@@ -164,28 +167,28 @@ def _refused(election: Election, refusal: DeclarationRefused) -> Any:
                                closes=dutch_datetime(election.window_closes_at))
     if code is Refusal.WINDOW_CLOSED and repair_state(db.session, election).examined:
         return render_template(
-            "online/refused.html", election=election, title="De termijn is gesloten",
-            message=refusal.message or (
+            "online/refused.html", election=election, title=_("De termijn is gesloten"),
+            message=refusal.message or _(
                 "De gewone termijn is voorbij. Na het onderzoek van het centraal stembureau kan alleen in de "
                 "hersteltermijn nog een verklaring worden afgelegd, en alleen voor een lijst waarvoor een tekort in "
                 "uw kieskring is gemeld (Kieswet, artikel I 2). Dat kan nu niet. Er is niets vastgelegd."))
     if code is Refusal.WINDOW_CLOSED:
         return render_template(
-            "online/refused.html", election=election, title="De termijn is gesloten",
-            message=f"U kunt voor {election.name} geen ondersteuningsverklaring meer afleggen. Dat kon van "
-                    f"{dutch_datetime(election.window_opens_at)} tot {dutch_datetime(election.window_closes_at)} "
-                    "(Kieswet, artikel H 4 lid 3). Er is niets vastgelegd.")
+            "online/refused.html", election=election, title=_("De termijn is gesloten"),
+            message=_("U kunt voor %(election)s geen ondersteuningsverklaring meer afleggen. Dat kon van %(opens)s "
+                      "tot %(closes)s (Kieswet, artikel H 4 lid 3). Er is niets vastgelegd.", election=election.name,
+                      opens=dutch_datetime(election.window_opens_at), closes=dutch_datetime(election.window_closes_at)))
     if code is Refusal.NOT_ELIGIBLE:
         reason = str(refusal.details.get("reason", ""))
-        return render_template("online/refused.html", election=election, title="U kunt geen verklaring afleggen",
+        return render_template("online/refused.html", election=election, title=_("U kunt geen verklaring afleggen"),
                                message=VOTER_INELIGIBLE.get(reason, refusal.message))
     if code in (Refusal.WRONG_KIESKRING, Refusal.UNKNOWN_LIST):
-        return render_template("online/refused.html", election=election, title="Deze lijst kunt u niet kiezen",
-                               message="Deze lijst doet niet mee in de kieskring waar u woont. Er is niets "
-                                       "vastgelegd. Kies een lijst uit uw eigen kieskring.",
+        return render_template("online/refused.html", election=election, title=_("Deze lijst kunt u niet kiezen"),
+                               message=_("Deze lijst doet niet mee in de kieskring waar u woont. Er is niets "
+                                         "vastgelegd. Kies een lijst uit uw eigen kieskring."),
                                back=url_for("online.choose", election=election.identifier)), 422
-    return render_template("online/refused.html", election=election, title="Niet vastgelegd",
-                           message=refusal.message or "Er is niets vastgelegd.")
+    return render_template("online/refused.html", election=election, title=_("Niet vastgelegd"),
+                           message=refusal.message or _("Er is niets vastgelegd."))
 
 
 def _choices(check: VoterCheck) -> list[tuple[str, str]]:
@@ -324,7 +327,7 @@ def _own(election: Election, code: str) -> OwnDeclaration:
     mine = own_declarations(db.session, election, _voter().bsn or "")
     found = next((d for d in mine if d.receipt_code == code), None)
     if found is None:
-        raise PageNotFound("Wij vinden bij uw gegevens geen verklaring met dit nummer.")
+        raise PageNotFound(_("Wij vinden bij uw gegevens geen verklaring met dit nummer."))
     return found
 
 

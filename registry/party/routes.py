@@ -10,6 +10,7 @@ import dataclasses
 from typing import Any
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.exceptions import NotFound
 
@@ -56,7 +57,7 @@ def _agent() -> Identity:
 def _election(identifier: str) -> Election:
     election = db.session.scalar(select(Election).where(Election.identifier == identifier))
     if election is None:
-        raise PageNotFound(f"Er is geen verkiezing met de naam {identifier}.")
+        raise PageNotFound(_("Er is geen verkiezing met de naam %(name)s.", name=identifier))
     return election
 
 
@@ -64,7 +65,7 @@ def _own_list(election: Election, list_id: int) -> CandidateList:
     require_agent_list(db.session, list_id)  # first: another party's list is not even confirmed to exist
     candidate_list = db.session.get(CandidateList, list_id)
     if candidate_list is None or candidate_list.election_id != election.id:
-        raise PageNotFound("Deze lijst hoort niet bij deze verkiezing.")
+        raise PageNotFound(_("Deze lijst hoort niet bij deze verkiezing."))
     return candidate_list
 
 
@@ -159,7 +160,7 @@ def form(election: str) -> Any:
     raw_list = request.args.get("lijst", "")
     if raw_list:
         if not raw_list.isdigit():
-            raise PageNotFound("Deze lijst bestaat niet.")
+            raise PageNotFound(_("Deze lijst bestaat niet."))
         existing = _own_list(record, int(raw_list))
     districts = list(db.session.scalars(select(District).where(District.election_id == record.id)
                                         .order_by(District.number)))
@@ -177,8 +178,8 @@ def form(election: str) -> Any:
             chosen = [d for d in districts if str(d.number) in set(list_form.kieskringen.data)]
             designation = existing.designation if existing is not None else list_form.designation.data
             if existing is not None and existing.number is None and not existing.designation:
-                error = ("Een blanco lijst zonder lijstnummer kunt u hier niet wijzigen. Dien een nieuwe lijst in, "
-                         "of neem contact op met het centraal stembureau.")
+                error = _("Een blanco lijst zonder lijstnummer kunt u hier niet wijzigen. Dien een nieuwe lijst in, "
+                          "of neem contact op met het centraal stembureau.")
             else:
                 nominations = nominations_from_form(record, chosen, designation, candidates,
                                                     existing.number if existing is not None else None)

@@ -1,0 +1,98 @@
+"""The centraal stembureau's pages in English: every heading, label and status word comes from the
+catalogue, and the pages pass the page checks (tests/support/pages.py) in English too."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from registry.db import utcnow
+from registry.declarations.models import Declaration
+from registry.elections import services as elections
+from tests.auth.helpers import bearer_token
+from tests.csb.test_csb_journey import PASSPORT, api_post, list_id
+from tests.online.helpers import forget_g_after_each_request, html
+from tests.support import pages
+
+page_audit = pages.page_audit  # the fixture: every page served in a test below is checked
+
+
+@pytest.fixture
+def three_for_volt(app, session, tk2025, csb_people):
+    """Three paper declarations for Volt in Haarlem (kieskring 10), recorded by the municipality's system."""
+    forget_g_after_each_request(app)
+    now = utcnow()
+    elections.update_settings(session, "TK2025", "test", window_opens_at=now - timedelta(days=1),
+                              window_closes_at=now + timedelta(days=1))
+    token = bearer_token(app.test_client(), "clerk:GM0392")
+    body = {"declarations": [{"id": f"p{i}", "list": list_id("Volt"), "bsn": csb_people["haarlem"][i],
+                              "identity_document": PASSPORT, "signed_at": now.isoformat()} for i in range(3)]}
+    assert api_post(app.test_client(), token, "/api/v1/elections/TK2025/declarations/batch",
+                    body).get_json()["recorded"] == 3
+    session.rollback()
+    return session.scalars(select(Declaration.id).order_by(Declaration.id)).all()
+
+
+def english_member(login_as):
+    member = login_as("csb:TK2025")
+    assert member.get("/taal/en?next=/").status_code == 302
+    return member
+
+
+def test_the_csb_overview_and_list_page_are_in_english(login_as, session, three_for_volt, page_audit):
+    member = english_member(login_as)
+    overview = html(member.get("/csb/TK2025"))
+    assert '<html lang="en"' in overview
+    for must in ("<h1>Central electoral committee: ", "Current status", "Phase: declarations are being collected",
+                 "Period for declarations", "Submitted in electoral districts", "Enough or exempt",
+                 "In total 3 declarations: 3 valid, 0 invalid because the voter made more than one declaration",
+                 "Declarations per day", "Official reports", "None yet: the examination has not been held yet.",
+                 "Hold the examination (section I 1)", "Voters with more than one declaration (0)"):
+        assert must in overview, must
+    for dutch in ("Stand van zaken", "<h2>Lijsten</h2>", "Verklaringen per dag", "Processen-verbaal",
+                  "Onderzoek houden", "Termijn voor verklaringen", "In totaal"):
+        assert dutch not in overview, dutch
+
+    page = html(member.get(f"/csb/TK2025/lijsten/{list_id('Volt')}"))
+    for must in ("Valid declarations per electoral district", '<th scope="col">Electoral district</th>',
+                 '<th scope="col">Required</th>', '<th scope="col">Outcome</th>', "short by 27", "not submitted",
+                 "Numbers as counted now.", "<h2>Documents</h2>", "Back to the overview", ">dist. 10<"):
+        assert must in page, must
+    for dutch in ("Geldige verklaringen per kieskring", "Kieskring<", "Uitkomst", "tekort:", "niet ingeleverd",
+                  "Stukken", "Terug naar het overzicht", ">kk 10<"):
+        assert dutch not in page, dutch
+    assert ">3 / 30<" in page  # the chart's numbers are not words
+    assert len(page_audit.pages) >= 2
+
+
+def test_the_other_csb_pages_are_in_english(login_as, session, three_for_volt, page_audit):
+    member = english_member(login_as)
+    district = html(member.get(f"/csb/TK2025/lijsten/{list_id('Volt')}/kieskring/10"))
+    for must in (": electoral district 10</h1>", "all declarations", "<td>valid</td>",
+                 "file from the municipality", "Back to the list"):
+        assert must in district, must
+    assert "kieskring 10" not in district and "alle verklaringen" not in district
+
+    declaration = html(member.get(f"/csb/TK2025/verklaringen/{three_for_volt[0]}"))
+    for must in (f"<h1>Declaration {three_for_volt[0]}</h1>", "Events in the audit chain", "saw the voter's passport",
+                 "Declare invalid", "Statement of the municipality, or check"):
+        assert must in declaration, must
+    assert "Gebeurtenissen in de auditketen" not in declaration and "Ongeldig verklaren" not in declaration
+
+    multiple = html(member.get("/csb/TK2025/meervoudig"))
+    assert "<h1>Voters with more than one declaration</h1>" in multiple
+    assert "There is no voter with more than one declaration." in multiple
+
+    missing = member.get("/csb/TK2025/verklaringen/999999")
+    assert missing.status_code == 404 and "<h1>Not found</h1>" in html(missing)
+    assert len(page_audit.pages) >= 4
+
+
+def test_the_csb_pages_stay_dutch_by_default(login_as, session, three_for_volt, page_audit):
+    member = login_as("csb:TK2025")
+    overview = html(member.get("/csb/TK2025"))
+    assert "<h1>Centraal stembureau: " in overview and "Stand van zaken" in overview
+    page = html(member.get(f"/csb/TK2025/lijsten/{list_id('Volt')}"))
+    assert "Geldige verklaringen per kieskring" in page and "tekort: 27" in page and ">kk 10<" in page
