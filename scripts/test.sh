@@ -10,6 +10,10 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 /sbin/ldconfig -p 2>/dev/null | grep libpangoft2 >/dev/null || need+=(libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core)
 # WeasyPrint subsets fonts with harfbuzz; without it it falls back to a slow, deprecated path.
 /sbin/ldconfig -p 2>/dev/null | grep libharfbuzz-subset >/dev/null || need+=(libharfbuzz-subset0)
+# The browser tests (tests/browser) drive Debian's chromium; Playwright never downloads a browser.
+command -v chromium >/dev/null || need+=(chromium)
+# The privacy scan reads PDFs as text (pdftotext), so a BSN inside a PDF cannot hide.
+command -v pdftotext >/dev/null || need+=(poppler-utils)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
@@ -21,5 +25,6 @@ fi
 python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e '.[test]'
+.venv/bin/pybabel compile -d translations >/dev/null  # English pages (the .po files are committed)
 
 exec .venv/bin/python -m pytest "$@"
