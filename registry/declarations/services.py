@@ -169,6 +169,7 @@ class VoterCheck:
     district: District
     municipality: Municipality
     lists: list[Any]  # the lists this voter may support, with the version
+    repair: RepairState  # read once per declaration: the examination and notified shortages
 
 
 def check_voter(session: Session, registry: PersonRegistry, election: Election, bsn_input: str,
@@ -215,7 +216,7 @@ def check_voter(session: Session, registry: PersonRegistry, election: Election, 
     state = repair_state(session, election)
     if state.examined:  # after the examination only lists with a notified shortage here (I 2 lid 3)
         lists = [(cl, ld) for cl, ld in lists if (cl.id, municipality.district.number) in state.notified]
-    return VoterCheck(election, person, facts, municipality.district, municipality, lists)
+    return VoterCheck(election, person, facts, municipality.district, municipality, lists, state)
 
 
 def has_declared(session: Session, election: Election, bsn: str) -> bool:
@@ -251,7 +252,7 @@ def record_declaration(session: Session, registry: PersonRegistry, request: Decl
     link = next((ld for cl, ld in check.lists if cl.id == candidate_list.id), None)
     if link is None and session.get(ListDistrict, (candidate_list.id, check.district.id)) is not None:
         # The list stands here but is not offered: after the examination only notified shortages are.
-        _check_moment(now, election, repair_state(session, election), -1, check.district.number)
+        _check_moment(now, election, check.repair, -1, check.district.number)
     if link is None:
         raise DeclarationRefused(
             Refusal.WRONG_KIESKRING,
@@ -267,7 +268,7 @@ def record_declaration(session: Session, registry: PersonRegistry, request: Decl
         if request.signed_at > now + FUTURE_SKEW:
             raise DeclarationRefused(Refusal.WINDOW_CLOSED, "Het tijdstip van ondertekenen ligt in de toekomst.")
         signed_at = request.signed_at
-    _check_moment(signed_at, election, repair_state(session, election), candidate_list.id, check.district.number)
+    _check_moment(signed_at, election, check.repair, candidate_list.id, check.district.number)
 
     try:
         cipher = election_cipher(session, election)

@@ -33,8 +33,10 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from tests.browser.person import Keyboard, Mouse, Person
 from tests.conftest import BACKENDS
 from tests.online.helpers import open_window
+from tests.support import pages
 
 HERE = Path(__file__).resolve().parent
+page_audit = pages.page_audit  # the fixture: every HTML page the live server sends is checked too
 SCREENSHOTS = HERE / "screenshots"
 DOCS_SCREENSHOTS = HERE.parent.parent / "docs" / "screenshots"
 # STEUNREGISTER_UPDATE_DOCS_SCREENSHOTS=1 also writes the pages named in audit.check(..., docs="x")
@@ -189,7 +191,9 @@ class Audit:
 
 
 @pytest.fixture
-def audit(request: pytest.FixtureRequest) -> Audit:
+def audit(request: pytest.FixtureRequest, page_audit: Any) -> Iterator[Audit]:
+    # page_audit also checks every HTML page the live server sends: title, one h1, labelled inputs, nonces.
     folder = SCREENSHOTS / re.sub(r"[^A-Za-z0-9_.-]+", "-", request.node.name).strip("-")
     shutil.rmtree(folder, ignore_errors=True)
-    return Audit(folder)
+    yield Audit(folder)
+    assert page_audit.pages, "page_audit saw none of the live server's pages"
