@@ -14,6 +14,8 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v chromium >/dev/null || need+=(chromium)
 # The privacy scan reads PDFs as text (pdftotext), so a BSN inside a PDF cannot hide.
 command -v pdftotext >/dev/null || need+=(poppler-utils)
+# tests/prod/test_shared_limits.py runs a Redis of its own: rate limits shared across instances.
+command -v redis-server >/dev/null || need+=(redis-server)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
