@@ -34,6 +34,8 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "RATE_LIMIT_PER_SESSION": ("20 per minute;200 per day", "limit per logged-in voter on choose and confirm"),
     "ONLINE_MAX_CONCURRENT": ("16", "online confirmations handled at once per process; one more gets a 503 page"),
     "ONLINE_BUSY_RETRY_AFTER": ("60", "seconds in Retry-After on the busy page"),
+    "API_MAX_CONCURRENT": ("4", "declaration API requests handled at once per process; one more gets 503 + "
+                                "Retry-After at once (sheds a burst under gunicorn's gthread worker)"),
     "PROGRESS_MAX_AGE": ("5", "seconds before the party progress aggregates are recomputed"),
     "DOSSIER_SIGNING_KEY_FILE": (None, "PEM file (PKCS#8, unencrypted) with the Ed25519 key that signs dossiers; "
                                        "default a key derived from the master key"),

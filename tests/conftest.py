@@ -37,6 +37,8 @@ def base_config(tmp_path: Path, database_url: str) -> dict[str, Any]:
         "INSTANCE_PATH": str(tmp_path / "instance"),
         "MASTER_KEY": TEST_MASTER_KEY,
         "SECRET_KEY": "test-secret-key",
+        # Race tests run many requests at once in one process; admission control has a test of its own.
+        "API_MAX_CONCURRENT": "64",
     }
 
 

@@ -178,6 +178,30 @@ def test_the_database_unreachable_is_503_with_retry_after(client, session, clerk
     assert response.status_code == 503 and response.headers["Retry-After"] and slug(response) == "service-unavailable"
 
 
+def test_a_full_house_is_503_at_once_and_records_nothing(app, client, session, clerk_token):
+    """Admission control: with every slot of this process taken (requests in flight), one more
+    declaration is answered at once with 503 + Retry-After, before its token is even checked."""
+    from registry.api.routes import GUARD
+
+    guard = app.extensions[GUARD]
+    held = [guard.try_acquire() for _ in range(guard.size)]
+    assert all(held)
+    try:
+        busy = declare(client, clerk_token, counter_body(session, "voter_haarlem_1"))
+        assert busy.status_code == 503 and busy.headers["Retry-After"] == "1" and slug(busy) == "busy"
+        assert "niets vastgelegd" in busy.get_json()["detail"]
+        no_token = client.post(f"{BASE}/declarations/batch", json={"declarations": []})
+        assert no_token.status_code == 503  # shed before the token check: refusing must cost nothing
+        assert client.get(f"{BASE}/lists", headers=auth(clerk_token, None)).status_code == 200  # reads pass
+    finally:
+        for _ in held:
+            guard.release()
+    assert count(session) == 0
+    again = declare(client, clerk_token, counter_body(session, "voter_haarlem_1"))
+    assert again.status_code == 201, again.get_data(as_text=True)
+    assert count(session) == 1
+
+
 # --- batch: paper declarations ----------------------------------------------------------------------
 
 def batch(session, *items):

@@ -217,7 +217,8 @@ def openapi_document() -> dict[str, Any]:
                     "422": _problem_ref("invalid-bsn, invalid-document, unknown-list, not-eligible, "
                                         "not-registered-here, wrong-kieskring, window-closed, online-closed, "
                                         "invalid-request, idempotency-key-reused"),
-                    "503": _problem_ref("BRP or database unreachable; see Retry-After"),
+                    "503": _problem_ref("busy (every slot of this process taken), BRP or database "
+                                        "unreachable; nothing recorded, see Retry-After"),
                     **AUTH_ERRORS}}},
             "/elections/{election}/declarations/batch": {"post": {
                 "operationId": "createDeclarationBatch",

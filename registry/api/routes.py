@@ -9,11 +9,12 @@ import json
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, request
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from auth.access import Identity, api_role_required, current_identity, require_election
+from registry.admission import SlotGuard
 from registry.api import idempotency
 from registry.api.openapi import openapi_document
 from registry.db import db
@@ -35,6 +36,7 @@ api = Blueprint("api", __name__, url_prefix="/api/v1")
 MAX_BATCH = 1000
 MAX_ID = 2**31 - 1  # the largest id an INTEGER column holds (PostgreSQL int4)
 RETRY_AFTER_SECONDS = 5
+BUSY_RETRY_AFTER_SECONDS = 1  # a full house clears in milliseconds; clients spread their retries
 
 # The HTTP status of each refusal; the slug is the problem type's last segment.
 REFUSAL_STATUS = {
@@ -57,6 +59,44 @@ REFUSAL_TITLES = {
     Refusal.REGISTRY_UNAVAILABLE: "BRP niet bereikbaar",
     Refusal.DATA_DESTROYED: "Gegevens vernietigd",
 }
+
+
+# --- admission: the declaration endpoints shed a burst instead of queueing it ----------------------
+
+ADMITTED = frozenset({"api.create_declaration", "api.create_batch"})
+GUARD = "steunregister.api_guard"
+
+
+@api.record_once
+def _install_guard(state: Any) -> None:
+    settings = state.app.config.get("STEUNREGISTER") or {}
+    try:
+        size = max(1, int(settings.get("API_MAX_CONCURRENT") or 4))
+    except ValueError:
+        size = 4
+    state.app.extensions[GUARD] = SlotGuard(size)
+
+
+@api.before_request
+def _admit() -> Response | None:
+    """Before the token check, so a refused request costs almost nothing: every slot taken means 503
+    with Retry-After, nothing recorded (registry/admission.py)."""
+    if request.endpoint not in ADMITTED:
+        return None
+    if not current_app.extensions[GUARD].try_acquire():
+        response = problem(503, "busy", "Even te druk",
+                           "Er worden nu te veel verklaringen tegelijk verwerkt. Er is niets vastgelegd. "
+                           f"Probeer het over {BUSY_RETRY_AFTER_SECONDS} seconde opnieuw.")
+        response.headers["Retry-After"] = str(BUSY_RETRY_AFTER_SECONDS)
+        return response
+    g.api_slot = True
+    return None
+
+
+@api.teardown_request
+def _leave(_exc: BaseException | None) -> None:
+    if g.pop("api_slot", False):
+        current_app.extensions[GUARD].release()
 
 
 class BadBody(Exception):

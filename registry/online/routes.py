@@ -21,6 +21,7 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import NotFound
 
 from auth.access import Identity, current_identity, role_required
+from registry.admission import Busy
 from registry.api import idempotency
 from registry.csb.services import repair_state
 from registry.db import db
@@ -40,7 +41,6 @@ from registry.limits import limiter, per_address_limit, per_session_limit, sessi
 from registry.online.forms import ChooseListForm, ConfirmForm
 from registry.online.services import (
     VOTER_INELIGIBLE,
-    Busy,
     OwnDeclaration,
     all_own_declarations,
     guard,

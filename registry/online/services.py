@@ -8,9 +8,6 @@ from the BSN of the login (in memory only) and the declarations are looked up by
 from __future__ import annotations
 
 import math
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,6 +16,7 @@ from flask import Flask, current_app
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
+from registry.admission import SlotGuard
 from registry.calendar_utils import local
 from registry.db import utcnow
 from registry.declarations.models import Declaration
@@ -73,39 +71,11 @@ def _positive_int(name: str, app: Flask | None = None) -> int:
 
 # --- the concurrency guard ---------------------------------------------------------------------------
 
-class Busy(Exception):
-    """Too many confirmations at once in this process, or the database did not answer in time."""
-
-
-class DeclareGuard:
-    """A bounded semaphore per process: at most ``size`` confirmations run at once. One more is not
-    queued (that would only make everyone wait longer) but answered at once with "busy, try again"."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._semaphore = threading.BoundedSemaphore(size)
-
-    def try_acquire(self) -> bool:
-        return self._semaphore.acquire(blocking=False)
-
-    def release(self) -> None:
-        self._semaphore.release()
-
-    @contextmanager
-    def slot(self) -> Iterator[None]:
-        if not self.try_acquire():
-            raise Busy("all confirmation slots are taken")
-        try:
-            yield
-        finally:
-            self.release()
-
-
 def install_guard(app: Flask) -> None:
-    app.extensions[GUARD_EXTENSION] = DeclareGuard(_positive_int("ONLINE_MAX_CONCURRENT", app))
+    app.extensions[GUARD_EXTENSION] = SlotGuard(_positive_int("ONLINE_MAX_CONCURRENT", app))
 
 
-def guard() -> DeclareGuard:
+def guard() -> SlotGuard:
     return current_app.extensions[GUARD_EXTENSION]
 
 
