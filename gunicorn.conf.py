@@ -44,9 +44,11 @@ bind = [address.strip() for address in os.environ.get("GUNICORN_BIND", "127.0.0.
 # The request work is mostly waiting for PostgreSQL, so a few more processes than cores. WEB_CONCURRENCY
 # is the name most platforms set.
 workers = _int("GUNICORN_WORKERS", _int("WEB_CONCURRENCY", 2 * multiprocessing.cpu_count() + 1))
-# More than 1 switches to the gthread worker; every thread may hold one database connection, so
-# instances x workers x threads must stay under PostgreSQL's max_connections (docs/deploy.md).
-threads = _int("GUNICORN_THREADS", 1)
+# The gthread worker: requests reach the app while others are in flight, so the declaration API's
+# admission control (API_MAX_CONCURRENT, API_QUEUE) can answer a burst with 503 + Retry-After at once
+# instead of letting it queue in the listen backlog (sync workers: 1). Every thread may hold one
+# database connection: instances x workers x threads must stay under max_connections (docs/deploy.md).
+threads = _int("GUNICORN_THREADS", 16)
 
 # Declarations take milliseconds and every outside call (BRP, identity provider) has a timeout of
 # its own of 5 s; a worker that is silent for 30 s is stuck and gets replaced.

@@ -1007,7 +1007,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default="", help=f"comma-separated subset of: {', '.join(SCENARIOS)}")
     parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1,
                         help="gunicorn workers (default 2 × cores + 1, as gunicorn.conf.py)")
-    parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker (default 1: sync)")
+    parser.add_argument("--threads", type=int, default=16,
+                        help="gunicorn threads per worker (default 16, as gunicorn.conf.py; 1: sync workers)")
     parser.add_argument("--concurrency", type=int, default=16, help="concurrent clients in the closed-loop runs")
     parser.add_argument("--burst-threads", type=int, default=256, help="client threads of the open-loop burst")
     parser.add_argument("--no-fsync", dest="fsync", action="store_false", help="PostgreSQL fsync and sync commit off")

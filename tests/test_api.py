@@ -190,6 +190,8 @@ def test_a_full_house_is_503_at_once_and_records_nothing(app, client, session, c
         busy = declare(client, clerk_token, counter_body(session, "voter_haarlem_1"))
         assert busy.status_code == 503 and busy.headers["Retry-After"] == "1" and slug(busy) == "busy"
         assert "niets vastgelegd" in busy.get_json()["detail"]
+        assert busy.headers["Cache-Control"] == "no-store" and busy.headers["X-Content-Type-Options"] == "nosniff"
+        assert "frame-ancestors 'none'" in busy.headers["Content-Security-Policy"]
         no_token = client.post(f"{BASE}/declarations/batch", json={"declarations": []})
         assert no_token.status_code == 503  # shed before the token check: refusing must cost nothing
         assert client.get(f"{BASE}/lists", headers=auth(clerk_token, None)).status_code == 200  # reads pass

@@ -9,7 +9,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
@@ -63,40 +63,41 @@ REFUSAL_TITLES = {
 
 # --- admission: the declaration endpoints shed a burst instead of queueing it ----------------------
 
-ADMITTED = frozenset({"api.create_declaration", "api.create_batch"})
+DECLARATION_PATHS = r"^/api/v1/elections/[^/]+/declarations(/batch)?/?$"
 GUARD = "steunregister.api_guard"
 
 
 @api.record_once
-def _install_guard(state: Any) -> None:
-    settings = state.app.config.get("STEUNREGISTER") or {}
-    try:
-        size = max(1, int(settings.get("API_MAX_CONCURRENT") or 4))
-    except ValueError:
-        size = 4
-    state.app.extensions[GUARD] = SlotGuard(size)
+def _install_admission(state: Any) -> None:
+    """At most API_MAX_CONCURRENT declaration requests per process; one more gets 503 + Retry-After at
+    once, before its token is checked (registry/admission.py)."""
+    from registry.admission import AdmissionMiddleware, fresh_nonce
+    from registry.problems import problem_type
+    from registry.security import HSTS, content_security_policy
 
+    app = state.app
+    settings = app.config.get("STEUNREGISTER") or {}
+    def number(name: str, default: int) -> int:
+        try:
+            return max(0, int(settings.get(name) or default))
+        except ValueError:
+            return default
 
-@api.before_request
-def _admit() -> Response | None:
-    """Before the token check, so a refused request costs almost nothing: every slot taken means 503
-    with Retry-After, nothing recorded (registry/admission.py)."""
-    if request.endpoint not in ADMITTED:
-        return None
-    if not current_app.extensions[GUARD].try_acquire():
-        response = problem(503, "busy", "Even te druk",
-                           "Er worden nu te veel verklaringen tegelijk verwerkt. Er is niets vastgelegd. "
-                           f"Probeer het over {BUSY_RETRY_AFTER_SECONDS} seconde opnieuw.")
-        response.headers["Retry-After"] = str(BUSY_RETRY_AFTER_SECONDS)
-        return response
-    g.api_slot = True
-    return None
+    guard = app.extensions[GUARD] = SlotGuard(max(1, number("API_MAX_CONCURRENT", 4)), queue=number("API_QUEUE", 8),
+                                              wait=number("API_QUEUE_WAIT_MS", 500) / 1000)
+    development = str(settings.get("ENV") or "development").lower() == "development"
 
+    def security_headers() -> list[tuple[str, str]]:  # as registry/security.py sets them on every answer
+        headers = [("Content-Security-Policy", content_security_policy(fresh_nonce())), ("X-Frame-Options", "DENY"),
+                   ("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "same-origin"),
+                   ("Cross-Origin-Opener-Policy", "same-origin")]
+        return headers if development else [*headers, ("Strict-Transport-Security", HSTS)]
 
-@api.teardown_request
-def _leave(_exc: BaseException | None) -> None:
-    if g.pop("api_slot", False):
-        current_app.extensions[GUARD].release()
+    busy = {"type": problem_type("busy"), "title": "Even te druk", "status": 503,
+            "detail": "Er worden nu te veel verklaringen tegelijk verwerkt. Er is niets vastgelegd. "
+                      f"Probeer het over {BUSY_RETRY_AFTER_SECONDS} seconde opnieuw."}
+    app.wsgi_app = AdmissionMiddleware(app.wsgi_app, guard, DECLARATION_PATHS, busy, BUSY_RETRY_AFTER_SECONDS,
+                                       security_headers)
 
 
 class BadBody(Exception):
