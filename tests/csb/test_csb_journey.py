@@ -31,6 +31,7 @@ from registry.privacy.models import ElectionKeys
 from registry.privacy.services import election_cipher
 from tests.auth.helpers import bearer_token, login, with_params
 from tests.online.helpers import CHOOSE, confirm_data, forget_g_after_each_request, html
+from tests.support.privacy_scan import Evidence, assert_no_bsn
 
 LEGAL_BASIS = "Experimentenwet online ondersteuning (test)"
 PASSPORT = {"type": "paspoort", "number": "NW4K82PL1"}
@@ -195,6 +196,10 @@ def test_from_first_declaration_to_destruction(app, session, tk2025, csb_people,
     assert notice.status_code == 200 and notice.data.startswith(b"%PDF")
     inspection = member.get(f"/csb/TK2025/lijsten/{volt}/inzage.pdf")
     assert inspection.status_code == 200 and inspection.data.startswith(b"%PDF")
+    published = Evidence()  # I 3: names, municipality and date; never a BSN (nor, below, a pseudonym)
+    published.add("I 3 inspection copy", inspection.data)
+    assert_no_bsn(published, haarlem + amsterdam)
+    assert not any(key.encode() in inspection.data for key in session.scalars(select(Declaration.voter_key)))
 
     # --- I 2: repair, only for the notified pair, only in the repair hours --------------------------------
     clock.travel_to(local(examination_day + timedelta(days=1), 8, 30))  # repair day 1, before 09:00

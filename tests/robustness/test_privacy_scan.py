@@ -16,9 +16,11 @@ input field of that one answer, which is never stored (Cache-Control: no-store).
 
 from __future__ import annotations
 
+import io
 import logging
 import re
 import uuid
+import zipfile
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -168,6 +170,41 @@ def party_day(app: Any, login_as: Any, session: Any) -> None:
     assert progress.status_code == 200, progress.get_json()
 
 
+def csb_day(app: Any, login_as: Any, session: Any, cli: Any, evidence: Evidence, folder: Path) -> None:
+    """The CSB examines every page of the day's declarations and takes every export it can: the
+    examination (page and API), a list's declarations with names, one declaration with its audit
+    events, the multiple signers, and the dossier by API and command line. (The I 3 inspection copy
+    exists only after the decision: tests/csb/test_csb_journey.py scans it with the purge.)"""
+    volt = session.scalar(select(CandidateList.id).where(CandidateList.designation == "Volt"))
+    member = login_as("csb:TK2025")
+    pages = ["/csb/TK2025", f"/csb/TK2025/lijsten/{volt}", "/csb/TK2025/meervoudig"]
+    for path in pages:
+        assert member.get(path).status_code == 200, path
+    district = member.get(f"/csb/TK2025/lijsten/{volt}/kieskring/10").get_data(as_text=True)
+    assert "Brouwer-de Jong" in district  # the CSB sees names; never a BSN
+    declaration = re.search(r'href="(/csb/TK2025/verklaringen/\d+)"', district)
+    assert declaration, district[:500]
+    assert member.get(declaration.group(1)).status_code == 200
+    token = bearer_token(app.test_client(), "csb:TK2025")
+    assert app.test_client().get(f"{API}/examination", headers=auth_header(token)).status_code == 200
+    dossier = app.test_client().get(f"{API}/lists/{volt}/dossier", headers=auth_header(token))
+    assert dossier.status_code == 200, dossier.get_data(as_text=True)[:300]
+    add_zip(evidence, "export: dossier (API)", dossier.get_data())
+    target = folder / "dossier-cli.zip"
+    built = cli.invoke(args=["dossier", "build", "TK2025", f"id:{volt}", "-o", str(target)])
+    assert built.exit_code == 0, built.output
+    evidence.add("cli: dossier build", built.output)
+    add_zip(evidence, "export: dossier (command line)", target.read_bytes())
+
+
+def add_zip(evidence: Evidence, name: str, data: bytes) -> None:
+    """Each member on its own (they are deflated in the ZIP), the PDF cover also as text."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert "declarations.csv" in archive.namelist()
+        for member in archive.namelist():
+            evidence.add(f"{name}: {member}", archive.read(member))
+
+
 def test_the_scanner_finds_every_written_form():
     number = bsn("voter_haarlem_1")
     for form in ("999900183", "999.900.183", "9999.00.183", "999 900 183", "9999 00 183", "999-900-183"):
@@ -191,7 +228,7 @@ def test_no_bsn_anywhere_after_a_full_day(app, session, cli, login_as, open_tk20
         verify = cli.invoke(args=["audit", "verify"])
         assert verify.exit_code == 0, verify.output
         evidence.add("cli: audit verify", verify.output)
-        # CSB dossier and other exports: add them to ``evidence`` here when they exist.
+        csb_day(app, login_as, session, cli, evidence, tmp_path)
     session.remove()
 
     log = log_file.read_bytes()
