@@ -21,7 +21,7 @@ import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask import Flask, request
+from flask import Flask, has_request_context, request
 from flask_babel import Babel, get_locale, refresh
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
@@ -45,6 +45,8 @@ def available_languages() -> dict[str, str]:
 
 
 def selected_language() -> str:
+    if not has_request_context():  # the command line, jobs: Dutch
+        return DEFAULT_LANGUAGE
     value = request.cookies.get(COOKIE, "")
     return value if value in available_languages() else DEFAULT_LANGUAGE
 

@@ -230,6 +230,20 @@ def test_the_clerk_works_in_english_too(login_as, session, open_tk2025, page_aud
     assert "eleven test" in wrong and "There are 2 errors in the form" in wrong
 
 
+def test_refusals_from_the_rules_speak_english_on_english_pages(app, login_as, session, open_tk2025, page_audit):
+    """The sentences the recording service gives (not only the page around them) follow the language."""
+    minor = voter(app, "minor")
+    english(minor)
+    page = html(minor.get(CHOOSE))
+    assert "You will not yet be 18 on election day" in page and "nog geen 18 jaar" not in page
+    clerk = login_as("clerk:GM0392")
+    english(clerk)
+    elsewhere = html(step1(clerk, bsn("voter_amsterdam_1")))
+    assert "This voter is registered in Amsterdam" in elsewhere and "staat ingeschreven" not in elsewhere
+    dutch = login_as("clerk:GM0392")  # no language chosen: Dutch, as before
+    assert "Deze kiezer staat ingeschreven in Amsterdam" in html(step1(dutch, bsn("voter_amsterdam_1")))
+
+
 def test_every_text_on_the_pages_has_an_english_translation(tmp_path):
     import shutil
     import subprocess

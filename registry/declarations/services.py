@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from flask_babel import gettext, lazy_gettext
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
@@ -71,23 +72,25 @@ class Refusal(StrEnum):
     DATA_DESTROYED = "data-destroyed"
 
 
-# Dutch sentences for the person at the counter or at home, with what to do next.
+# Sentences for the person at the counter or at home, with what to do next (Dutch, or English on
+# an English page: lazy, so each is read in the language of the request that shows it).
 INELIGIBLE_REASONS = {
-    Ineligible.NOT_REGISTERED: "Deze persoon staat niet ingeschreven in een Nederlandse gemeente.",
-    Ineligible.DECEASED: "Deze persoon staat in de BRP als overleden.",
-    Ineligible.UNDERAGE: "Deze persoon is op de dag van de stemming nog geen 18 jaar (art. B 1).",
-    Ineligible.NATIONALITY: "Deze persoon heeft niet de nationaliteit die deze verkiezing vraagt (art. B 1).",
-    Ineligible.EXCLUDED: "Deze persoon is uitgesloten van het kiesrecht.",
-    Ineligible.OUTSIDE_ELECTION: "Deze persoon woont niet in het gebied van deze verkiezing.",
-    Ineligible.WRONG_DISTRICT: "Deze lijst doet niet mee in de kieskring van deze persoon.",
+    Ineligible.NOT_REGISTERED: lazy_gettext("Deze persoon staat niet ingeschreven in een Nederlandse gemeente."),
+    Ineligible.DECEASED: lazy_gettext("Deze persoon staat in de BRP als overleden."),
+    Ineligible.UNDERAGE: lazy_gettext("Deze persoon is op de dag van de stemming nog geen 18 jaar (art. B 1)."),
+    Ineligible.NATIONALITY: lazy_gettext("Deze persoon heeft niet de nationaliteit die deze verkiezing vraagt "
+                                         "(art. B 1)."),
+    Ineligible.EXCLUDED: lazy_gettext("Deze persoon is uitgesloten van het kiesrecht."),
+    Ineligible.OUTSIDE_ELECTION: lazy_gettext("Deze persoon woont niet in het gebied van deze verkiezing."),
+    Ineligible.WRONG_DISTRICT: lazy_gettext("Deze lijst doet niet mee in de kieskring van deze persoon."),
 }
 
 
 class DeclarationRefused(Exception):
-    def __init__(self, code: Refusal, message: str, **details: Any) -> None:
-        super().__init__(message)
+    def __init__(self, code: Refusal, message: Any, **details: Any) -> None:
+        super().__init__(str(message))
         self.code = code
-        self.message = message
+        self.message = str(message)  # a lazy translation becomes text in the language of this request
         self.details = details
 
 
@@ -184,8 +187,8 @@ def check_voter(session: Session, registry: PersonRegistry, election: Election, 
     except PersonRegistryUnavailable:
         raise DeclarationRefused(
             Refusal.REGISTRY_UNAVAILABLE,
-            "De BRP is nu niet bereikbaar. Er is niets vastgelegd. Probeer het over een paar minuten opnieuw, "
-            "of gebruik het papieren formulier (model H 4).",
+            gettext("De BRP is nu niet bereikbaar. Er is niets vastgelegd. Probeer het over een paar minuten "
+                    "opnieuw, of gebruik het papieren formulier (model H 4)."),
         ) from None
     if person is None:
         raise DeclarationRefused(Refusal.NOT_ELIGIBLE, INELIGIBLE_REASONS[Ineligible.NOT_REGISTERED],
@@ -203,8 +206,9 @@ def check_voter(session: Session, registry: PersonRegistry, election: Election, 
     if counter_municipality is not None and not check_counter_municipality(facts, counter_municipality):
         raise DeclarationRefused(
             Refusal.NOT_REGISTERED_HERE,
-            f"Deze kiezer staat ingeschreven in {municipality.name}. Een verklaring aan de balie kan alleen "
-            f"in de eigen gemeente (art. H 4 lid 3): de kiezer kan terecht bij de gemeente {municipality.name}.",
+            gettext("Deze kiezer staat ingeschreven in %(name)s. Een verklaring aan de balie kan alleen in de eigen "
+                    "gemeente (art. H 4 lid 3): de kiezer kan terecht bij de gemeente %(name)s.",
+                    name=municipality.name),
             municipality=municipality.code, municipality_name=municipality.name,
         )
     lists = list(session.execute(
@@ -234,18 +238,20 @@ def record_declaration(session: Session, registry: PersonRegistry, request: Decl
     now = now or utcnow()
     election = session.scalar(select(Election).where(Election.identifier == request.election))
     if election is None:
-        raise DeclarationRefused(Refusal.UNKNOWN_ELECTION, f"Verkiezing {request.election} bestaat niet.")
+        raise DeclarationRefused(Refusal.UNKNOWN_ELECTION, gettext("Verkiezing %(election)s bestaat niet.",
+                                                                         election=request.election))
     if request.channel is Channel.ONLINE and not election.online_open:
         raise DeclarationRefused(
             Refusal.ONLINE_CLOSED,
-            "Voor deze verkiezing kunt u nog niet online een verklaring afleggen. "
-            "Dat kan wel aan de balie van uw eigen gemeente.",
+            gettext("Voor deze verkiezing kunt u nog niet online een verklaring afleggen. "
+                    "Dat kan wel aan de balie van uw eigen gemeente."),
         )
     document_type = _check_document(request)
     candidate_list = session.get(CandidateList, request.list_id) if isinstance(request.list_id, int) else None
     if candidate_list is None or candidate_list.election_id != election.id:
         raise DeclarationRefused(Refusal.UNKNOWN_LIST,
-                                 f"Lijst {request.list_id} bestaat niet in {election.identifier}.")
+                                 gettext("Lijst %(list)s bestaat niet in %(election)s.", list=request.list_id,
+                                         election=election.identifier))
 
     counter = request.counter_municipality if request.channel is not Channel.ONLINE else None
     check = check_voter(session, registry, election, request.bsn, counter)
@@ -256,24 +262,27 @@ def record_declaration(session: Session, registry: PersonRegistry, request: Decl
     if link is None:
         raise DeclarationRefused(
             Refusal.WRONG_KIESKRING,
-            f"{candidate_list.label} doet niet mee in kieskring {check.district.number} ({check.district.name}), "
-            "waar deze kiezer woont. Kies een lijst die hier meedoet.",
+            gettext("%(list)s doet niet mee in kieskring %(number)s (%(name)s), waar deze kiezer woont. Kies een "
+                    "lijst die hier meedoet.", list=candidate_list.label, number=check.district.number,
+                    name=check.district.name),
             kieskring=check.district.number,
         )
 
     signed_at = now
     if request.channel is Channel.BATCH:
         if request.signed_at is None or request.signed_at.tzinfo is None:
-            raise DeclarationRefused(Refusal.WINDOW_CLOSED, "Geef het tijdstip van ondertekenen met tijdzone.")
+            raise DeclarationRefused(Refusal.WINDOW_CLOSED, gettext("Geef het tijdstip van ondertekenen met tijdzone."))
         if request.signed_at > now + FUTURE_SKEW:
-            raise DeclarationRefused(Refusal.WINDOW_CLOSED, "Het tijdstip van ondertekenen ligt in de toekomst.")
+            raise DeclarationRefused(Refusal.WINDOW_CLOSED,
+                                     gettext("Het tijdstip van ondertekenen ligt in de toekomst."))
         signed_at = request.signed_at
     _check_moment(signed_at, election, check.repair, candidate_list.id, check.district.number)
 
     try:
         cipher = election_cipher(session, election)
     except ElectionKeysDestroyed:
-        raise DeclarationRefused(Refusal.DATA_DESTROYED, "De gegevens van deze verkiezing zijn vernietigd.") from None
+        raise DeclarationRefused(Refusal.DATA_DESTROYED,
+                                 gettext("De gegevens van deze verkiezing zijn vernietigd.")) from None
     voter_key = cipher.voter_key(normalize_bsn(request.bsn))
     name_ciphertext = cipher.encrypt(check.person.full_name, "declarant-name")
     # Everything the write and the receipt need, as plain values: the read transaction ends here.
@@ -346,8 +355,8 @@ def _check_moment(signed_at: datetime, election: Election, state: RepairState, l
     if state.decided:
         raise DeclarationRefused(
             Refusal.WINDOW_CLOSED,
-            "Het centraal stembureau heeft al over de lijsten beslist (art. I 4). Er worden geen verklaringen meer "
-            "vastgelegd. Er is niets vastgelegd.")
+            gettext("Het centraal stembureau heeft al over de lijsten beslist (art. I 4). Er worden geen "
+                    "verklaringen meer vastgelegd. Er is niets vastgelegd."))
     window = Period(election.window_opens_at, election.window_closes_at)
     outcome = acceptance(signed_at, window, state.repairs, state.notified, list_id, district_number)
     if outcome is Acceptance.REPAIR or (outcome is Acceptance.OPEN and not state.examined):
@@ -355,14 +364,14 @@ def _check_moment(signed_at: datetime, election: Election, state: RepairState, l
     if state.examined:
         raise DeclarationRefused(
             Refusal.WINDOW_CLOSED,
-            "De termijn voor ondersteuningsverklaringen is gesloten. Alleen in de hersteltermijn na het onderzoek van "
-            "het centraal stembureau (art. I 2) kan nog een verklaring worden afgelegd, en dan alleen voor een lijst "
-            "en kieskring waarvoor een tekort is gemeld. Dat geldt niet voor deze lijst hier, of de hersteltermijn "
-            "is nu niet open. Er is niets vastgelegd.",
+            gettext("De termijn voor ondersteuningsverklaringen is gesloten. Alleen in de hersteltermijn na het "
+                    "onderzoek van het centraal stembureau (art. I 2) kan nog een verklaring worden afgelegd, en dan "
+                    "alleen voor een lijst en kieskring waarvoor een tekort is gemeld. Dat geldt niet voor deze lijst "
+                    "hier, of de hersteltermijn is nu niet open. Er is niets vastgelegd."),
             repair=[[p.starts_at.isoformat(), p.ends_at.isoformat()] for p in state.repairs])
     raise DeclarationRefused(
         Refusal.WINDOW_CLOSED,
-        "De termijn voor ondersteuningsverklaringen is gesloten (art. H 4 lid 3). Er is niets vastgelegd.",
+        gettext("De termijn voor ondersteuningsverklaringen is gesloten (art. H 4 lid 3). Er is niets vastgelegd."),
         opens_at=election.window_opens_at.isoformat(), closes_at=election.window_closes_at.isoformat(),
     )
 
@@ -371,17 +380,17 @@ def _already_declared() -> DeclarationRefused:
     # Deliberately the same sentence whatever list, channel or place the earlier one had.
     return DeclarationRefused(
         Refusal.ALREADY_DECLARED,
-        "Deze kiezer heeft voor deze verkiezing al een ondersteuningsverklaring afgelegd. Er kan er maar één "
-        "zijn: een tweede zou beide ongeldig maken (art. H 4 lid 5). Er is niets nieuws vastgelegd.",
+        gettext("Deze kiezer heeft voor deze verkiezing al een ondersteuningsverklaring afgelegd. Er kan er maar "
+                "één zijn: een tweede zou beide ongeldig maken (art. H 4 lid 5). Er is niets nieuws vastgelegd."),
     )
 
 
 def _bsn_message(reason: str) -> str:
     if reason == "checksum":
-        return "Dit BSN klopt niet: het voldoet niet aan de elfproef. Controleer de cijfers."
+        return gettext("Dit BSN klopt niet: het voldoet niet aan de elfproef. Controleer de cijfers.")
     if reason == "zeros":
-        return "Dit BSN bestaat niet (alleen nullen). Controleer de cijfers."
-    return "Een BSN bestaat uit 9 cijfers. Controleer wat u hebt ingevuld."
+        return gettext("Dit BSN bestaat niet (alleen nullen). Controleer de cijfers.")
+    return gettext("Een BSN bestaat uit 9 cijfers. Controleer wat u hebt ingevuld.")
 
 
 def _check_document(request: DeclarationRequest) -> DocumentType | None:
@@ -391,13 +400,14 @@ def _check_document(request: DeclarationRequest) -> DocumentType | None:
     if document_type is None:
         raise DeclarationRefused(
             Refusal.INVALID_DOCUMENT,
-            "Kies het soort identiteitsbewijs: paspoort, identiteitskaart, rijbewijs of verblijfsdocument.",
+            gettext("Kies het soort identiteitsbewijs: paspoort, identiteitskaart, rijbewijs of verblijfsdocument."),
             field="type",
         )
     if not document_number_ok(document_type, request.document_number):
         raise DeclarationRefused(
             Refusal.INVALID_DOCUMENT,
-            f"Het documentnummer past niet bij een {document_type.value}. Controleer het nummer op het document.",
+            gettext("Het documentnummer past niet bij een %(document)s. Controleer het nummer op het document.",
+                    document=document_type.value),
             field="number",
         )
     return document_type

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask, current_app
+from flask_babel import lazy_gettext
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
@@ -40,19 +41,24 @@ STATUS_LABELS = {STATUS_REGISTERED: "geregistreerd", STATUS_VOID_MULTIPLE: "onge
 # The refusal sentences of registry.declarations speak to the clerk ("Deze persoon …"); at home the
 # voter reads about themselves.
 VOTER_INELIGIBLE = {
-    Ineligible.NOT_REGISTERED.value: "Volgens de Basisregistratie Personen (BRP) woont u niet in een Nederlandse "
-                                     "gemeente. Daarom kunt u geen ondersteuningsverklaring afleggen.",
-    Ineligible.DECEASED.value: "Volgens de Basisregistratie Personen (BRP) kunt u geen ondersteuningsverklaring "
-                               "afleggen. Klopt dat niet? Neem dan contact op met uw gemeente.",
-    Ineligible.UNDERAGE.value: "U bent op de dag van de verkiezing nog geen 18 jaar. Daarom mag u nog geen "
-                               "ondersteuningsverklaring afleggen (Kieswet, artikel B 1).",
-    Ineligible.NATIONALITY.value: "Voor deze verkiezing mag u niet stemmen, omdat u niet de nationaliteit hebt die "
-                                  "deze verkiezing vraagt. Daarom kunt u geen ondersteuningsverklaring afleggen.",
-    Ineligible.EXCLUDED.value: "U bent uitgesloten van het kiesrecht. Daarom kunt u geen ondersteuningsverklaring "
-                               "afleggen.",
-    Ineligible.OUTSIDE_ELECTION.value: "U woont niet in het gebied van deze verkiezing. Daarom kunt u voor deze "
-                                       "verkiezing geen ondersteuningsverklaring afleggen.",
-    Ineligible.WRONG_DISTRICT.value: "Deze lijst doet niet mee in de kieskring waar u woont.",
+    Ineligible.NOT_REGISTERED.value: lazy_gettext(
+        "Volgens de Basisregistratie Personen (BRP) woont u niet in een Nederlandse gemeente. Daarom kunt u geen "
+        "ondersteuningsverklaring afleggen."),
+    Ineligible.DECEASED.value: lazy_gettext(
+        "Volgens de Basisregistratie Personen (BRP) kunt u geen ondersteuningsverklaring afleggen. Klopt dat niet? "
+        "Neem dan contact op met uw gemeente."),
+    Ineligible.UNDERAGE.value: lazy_gettext(
+        "U bent op de dag van de verkiezing nog geen 18 jaar. Daarom mag u nog geen ondersteuningsverklaring "
+        "afleggen (Kieswet, artikel B 1)."),
+    Ineligible.NATIONALITY.value: lazy_gettext(
+        "Voor deze verkiezing mag u niet stemmen, omdat u niet de nationaliteit hebt die deze verkiezing vraagt. "
+        "Daarom kunt u geen ondersteuningsverklaring afleggen."),
+    Ineligible.EXCLUDED.value: lazy_gettext(
+        "U bent uitgesloten van het kiesrecht. Daarom kunt u geen ondersteuningsverklaring afleggen."),
+    Ineligible.OUTSIDE_ELECTION.value: lazy_gettext(
+        "U woont niet in het gebied van deze verkiezing. Daarom kunt u voor deze verkiezing geen "
+        "ondersteuningsverklaring afleggen."),
+    Ineligible.WRONG_DISTRICT.value: lazy_gettext("Deze lijst doet niet mee in de kieskring waar u woont."),
 }
 
 
