@@ -3,36 +3,11 @@ catalogue, and the pages pass the page checks (tests/support/pages.py) in Englis
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-import pytest
-from sqlalchemy import select
-
-from registry.db import utcnow
-from registry.declarations.models import Declaration
-from registry.elections import services as elections
-from tests.auth.helpers import bearer_token
-from tests.csb.test_csb_journey import PASSPORT, api_post, list_id
-from tests.online.helpers import forget_g_after_each_request, html
+from tests.csb.test_csb_journey import list_id
+from tests.online.helpers import html
 from tests.support import pages
 
 page_audit = pages.page_audit  # the fixture: every page served in a test below is checked
-
-
-@pytest.fixture
-def three_for_volt(app, session, tk2025, csb_people):
-    """Three paper declarations for Volt in Haarlem (kieskring 10), recorded by the municipality's system."""
-    forget_g_after_each_request(app)
-    now = utcnow()
-    elections.update_settings(session, "TK2025", "test", window_opens_at=now - timedelta(days=1),
-                              window_closes_at=now + timedelta(days=1))
-    token = bearer_token(app.test_client(), "clerk:GM0392")
-    body = {"declarations": [{"id": f"p{i}", "list": list_id("Volt"), "bsn": csb_people["haarlem"][i],
-                              "identity_document": PASSPORT, "signed_at": now.isoformat()} for i in range(3)]}
-    assert api_post(app.test_client(), token, "/api/v1/elections/TK2025/declarations/batch",
-                    body).get_json()["recorded"] == 3
-    session.rollback()
-    return session.scalars(select(Declaration.id).order_by(Declaration.id)).all()
 
 
 def english_member(login_as):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import select, text
@@ -12,28 +11,17 @@ from sqlalchemy.exc import DBAPIError
 from registry.csb import services as csb
 from registry.db import db, utcnow
 from registry.declarations.models import Declaration
-from registry.elections import services as elections
 from tests.auth.helpers import bearer_token, login
 from tests.conftest import import_eml
-from tests.csb.test_csb_journey import PASSPORT, api_post, list_id
-from tests.online.helpers import forget_g_after_each_request, html
+from tests.csb.test_csb_journey import list_id
+from tests.online.helpers import html
 
 
 @pytest.fixture
-def recorded(app, session, tk2025, csb_people):
-    """Three paper declarations for Volt in Haarlem, recorded by the municipality's system."""
-    forget_g_after_each_request(app)
-    import_eml(session, "Kandidatenlijsten_GR2026_Assen.eml.xml")  # another election with its own CSB
-    now = utcnow()
-    elections.update_settings(session, "TK2025", "test", window_opens_at=now - timedelta(days=1),
-                              window_closes_at=now + timedelta(days=1))
-    token = bearer_token(app.test_client(), "clerk:GM0392")
-    body = {"declarations": [{"id": f"p{i}", "list": list_id("Volt"), "bsn": csb_people["haarlem"][i],
-                              "identity_document": PASSPORT, "signed_at": now.isoformat()} for i in range(3)]}
-    assert api_post(app.test_client(), token, "/api/v1/elections/TK2025/declarations/batch",
-                    body).get_json()["recorded"] == 3
-    session.rollback()
-    return session.scalars(select(Declaration.id).order_by(Declaration.id)).all()
+def recorded(session, three_for_volt):
+    """Volt's three paper declarations (conftest), and another election with a CSB of its own."""
+    import_eml(session, "Kandidatenlijsten_GR2026_Assen.eml.xml")
+    return three_for_volt
 
 
 def test_only_members_of_this_elections_csb_see_its_pages(app, recorded):
