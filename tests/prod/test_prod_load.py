@@ -92,24 +92,35 @@ def voter_rows(deployment: Deployment, voter: str) -> list[Declaration]:
 def test_races_replays_and_counts_on_two_instances(deployment: Deployment):
     """One pair of instances, three loads in turn, the aggregates and the audit chain checked after each."""
     servers = deployment.start(2, workers=1, threads=8, PROGRESS_MAX_AGE="0")
+    before = declaration_count(deployment.session)
     voters = iter(deployment.voters)
-    race_for_one_voter(deployment, servers, voters)
-    one_key_sent_1000_times(deployment, servers, next(voters))
-    mixed_load(deployment, servers, [next(voters) for _ in range(120)])
+    added = race_for_one_voter(deployment, servers, voters)
+    added += one_key_sent_1000_times(deployment, servers, next(voters))
+    added += mixed_load(deployment, servers, [next(voters) for _ in range(120)])
+    # Every row the three loads acknowledged is there, and nothing else: no row lost, none doubled.
+    assert declaration_count(deployment.session) == before + added
+    assert all(Http(server.url).get("/healthz").status == 200 for server in servers)  # both still serve
 
 
-def race_for_one_voter(deployment: Deployment, servers: list[Any], voters: Any) -> None:
+def declaration_count(session: Any) -> int:
+    session.rollback()  # a fresh snapshot: the instances wrote in their own sessions
+    return session.scalar(select(func.count()).select_from(Declaration))
+
+
+def race_for_one_voter(deployment: Deployment, servers: list[Any], voters: Any) -> int:
     """ROUNDS times, SUBMITTERS simultaneous submissions for one fresh voter. Exactly one declaration is
     the voter's first (ordinal 1) and it is the one acknowledged (201) among the clerk and online
     attempts, unless a paper one came first; every other clerk or online attempt is told "already
     declared" (409). Paper declarations from a batch are facts and are kept after the first (ordinal
     2, 3, ..., all then void, I 2 lid 1 a), each answered 201 with its own row. Nothing is lost or
     doubled, and nothing gets a 5xx."""
+    added = 0
     for round_no in range(ROUNDS):
         voter = next(voters)
         with_batch = round_no > 0  # round 0: only clerks and the voter, where exactly one 201 is the rule
         outcomes = race(deployment, servers, voter, with_batch)
         rows = voter_rows(deployment, voter)
+        added += len(rows)
         summary = Counter((o.channel, o.status, o.kind) for o in outcomes)
 
         assert [row.ordinal for row in rows] == list(range(1, len(rows) + 1)), summary
@@ -132,9 +143,10 @@ def race_for_one_voter(deployment: Deployment, servers: list[Any], voters: Any) 
             assert len(rows) == 1 and len(live) - len(recorded_live) == SUBMITTERS - 1, summary
     assert_aggregates_match(deployment.session)
     assert_ledger_sound(deployment.session)
+    return added
 
 
-def one_key_sent_1000_times(deployment: Deployment, servers: list[Any], voter: str) -> None:
+def one_key_sent_1000_times(deployment: Deployment, servers: list[Any], voter: str) -> int:
     """One Idempotency-Key sent 1,000 times, 50 at once, over both instances: one row, one original
     answer and 999 copies of it (or, while the first is still being recorded, 409 with Retry-After);
     the same key with another body is refused with 422."""
@@ -167,9 +179,10 @@ def one_key_sent_1000_times(deployment: Deployment, servers: list[Any], voter: s
     assert session.scalar(select(func.count()).select_from(IdempotencyKey).where(IdempotencyKey.key == key)) == 1
     assert_aggregates_match(session)
     assert_ledger_sound(session)
+    return 1
 
 
-def mixed_load(deployment: Deployment, servers: list[Any], voters: list[str]) -> None:
+def mixed_load(deployment: Deployment, servers: list[Any], voters: list[str]) -> int:
     """120 fresh voters through both instances at once, over every list: 40 at the counter, 40 online,
     40 on paper in two batches; then 10 of the online voters also on paper (kept, and all void). The
     stored aggregates, and the progress API on both instances, match a count of the rows."""
@@ -219,6 +232,7 @@ def mixed_load(deployment: Deployment, servers: list[Any], voters: list[str]) ->
                 for (lid, d, _v), (total, void) in expected.items() if lid == list_id}
         assert {k: v for k, v in shown.items() if v != (0, 0, 0)} == mine, designation
     assert_ledger_sound(session)
+    return 130
 
 
 def expected_totals(expected: dict[Any, tuple[int, int]]) -> tuple[int, int]:
