@@ -98,5 +98,19 @@ def proxy_hops(config: dict[str, Any]) -> int:
     return int(raw)
 
 
+def whole_number(config: dict[str, Any], name: str, minimum: int = 0) -> int:
+    """A numeric setting; a value that is not a whole number of at least ``minimum`` stops the start
+    with the setting's name, rather than running with a limit nobody chose."""
+    raw = str(config.get(name) or SETTINGS[name][0]).strip()
+    if not raw.isdigit() or int(raw) < minimum:
+        raise RuntimeError(f"Steunregister will not start: {PREFIX}{name} must be a whole number of at least "
+                           f"{minimum}, not {raw!r}")
+    return int(raw)
+
+
+def is_development(config: dict[str, Any]) -> bool:
+    return str(config.get("ENV") or "development").lower() == "development"
+
+
 def is_production(config: dict[str, Any]) -> bool:
     return str(config.get("ENV", "")).lower() == "production"

@@ -23,6 +23,8 @@ from urllib.parse import urlsplit
 
 from flask import Flask, Response, g, request
 
+from registry.config import is_development
+
 NONCE_BYTES = 18  # 144 bits, base64url: 24 characters
 HSTS = "max-age=31536000; includeSubDomains"
 
@@ -70,7 +72,7 @@ def _identity_origins(app: Flask) -> tuple[str, ...]:
 
 def init_security(app: Flask) -> None:
     settings = app.config.get("STEUNREGISTER") or {}
-    development = str(settings.get("ENV") or "development").lower() == "development"
+    development = is_development(settings)
     form_targets = _identity_origins(app)
 
     def _fresh_nonce() -> None:
@@ -87,17 +89,21 @@ def init_security(app: Flask) -> None:
     @app.after_request
     def _security_headers(response: Response) -> Response:
         headers = response.headers
-        headers["Content-Security-Policy"] = content_security_policy(csp_nonce(), form_targets)
-        headers["X-Frame-Options"] = "DENY"
-        headers["X-Content-Type-Options"] = "nosniff"
-        headers["Referrer-Policy"] = "same-origin"
-        headers["Cross-Origin-Opener-Policy"] = "same-origin"
-        if not development:
-            headers["Strict-Transport-Security"] = HSTS
+        for name, value in security_headers(csp_nonce(), form_targets, development):
+            headers[name] = value
         if response.mimetype == "text/html" or (
                 "Cache-Control" not in headers and request.endpoint != "static"):
             headers["Cache-Control"] = "no-store"
         return response
 
 
-__all__ = ["content_security_policy", "csp_nonce", "init_security"]
+def security_headers(nonce: str, form_targets: tuple[str, ...] = (),
+                     development: bool = False) -> list[tuple[str, str]]:
+    """The headers every answer carries, also those made outside Flask (registry/admission.py)."""
+    headers = [("Content-Security-Policy", content_security_policy(nonce, form_targets)),
+               ("X-Frame-Options", "DENY"), ("X-Content-Type-Options", "nosniff"),
+               ("Referrer-Policy", "same-origin"), ("Cross-Origin-Opener-Policy", "same-origin")]
+    return headers if development else [*headers, ("Strict-Transport-Security", HSTS)]
+
+
+__all__ = ["content_security_policy", "csp_nonce", "init_security", "security_headers"]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
+
 from registry.admission import SlotGuard
 
 
@@ -45,3 +47,12 @@ def test_without_a_queue_a_full_guard_refuses_at_once():
     guard = SlotGuard(2)
     assert guard.try_acquire() and guard.try_acquire()
     assert guard.try_acquire() is False
+
+
+def test_a_limit_that_is_not_a_number_stops_the_start(tmp_path):
+    from app import create_app
+    from tests.conftest import base_config
+
+    config = {**base_config(tmp_path, f"sqlite:///{tmp_path / 'r.db'}"), "API_QUEUE": "veel"}
+    with pytest.raises(RuntimeError, match="STEUNREGISTER_API_QUEUE must be a whole number"):
+        create_app(config)

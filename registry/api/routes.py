@@ -72,32 +72,22 @@ def _install_admission(state: Any) -> None:
     """At most API_MAX_CONCURRENT declaration requests per process; one more gets 503 + Retry-After at
     once, before its token is checked (registry/admission.py)."""
     from registry.admission import AdmissionMiddleware, fresh_nonce
+    from registry.config import is_development, whole_number
     from registry.problems import problem_type
-    from registry.security import HSTS, content_security_policy
+    from registry.security import security_headers
 
     app = state.app
     settings = app.config.get("STEUNREGISTER") or {}
-    def number(name: str, default: int) -> int:
-        try:
-            return max(0, int(settings.get(name) or default))
-        except ValueError:
-            return default
-
-    guard = app.extensions[GUARD] = SlotGuard(max(1, number("API_MAX_CONCURRENT", 4)), queue=number("API_QUEUE", 8),
-                                              wait=number("API_QUEUE_WAIT_MS", 500) / 1000)
-    development = str(settings.get("ENV") or "development").lower() == "development"
-
-    def security_headers() -> list[tuple[str, str]]:  # as registry/security.py sets them on every answer
-        headers = [("Content-Security-Policy", content_security_policy(fresh_nonce())), ("X-Frame-Options", "DENY"),
-                   ("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "same-origin"),
-                   ("Cross-Origin-Opener-Policy", "same-origin")]
-        return headers if development else [*headers, ("Strict-Transport-Security", HSTS)]
+    guard = app.extensions[GUARD] = SlotGuard(
+        whole_number(settings, "API_MAX_CONCURRENT", minimum=1), queue=whole_number(settings, "API_QUEUE"),
+        wait=whole_number(settings, "API_QUEUE_WAIT_MS") / 1000)
+    development = is_development(settings)
 
     busy = {"type": problem_type("busy"), "title": "Even te druk", "status": 503,
             "detail": "Er worden nu te veel verklaringen tegelijk verwerkt. Er is niets vastgelegd. "
                       f"Probeer het over {BUSY_RETRY_AFTER_SECONDS} seconde opnieuw."}
     app.wsgi_app = AdmissionMiddleware(app.wsgi_app, guard, DECLARATION_PATHS, busy, BUSY_RETRY_AFTER_SECONDS,
-                                       security_headers)
+                                       lambda: security_headers(fresh_nonce(), development=development))
 
 
 class BadBody(Exception):
