@@ -397,7 +397,8 @@ def _name_reader(session: Session, election: Election, with_names: bool) -> Any:
 
 
 def declaration_lines(session: Session, election: Election, list_id: int, with_names: bool = True,
-                      kieskring: int | None = None, batch: int = 1000) -> Iterator[DeclarationLine]:
+                      kieskring: int | None = None, batch: int = 1000,
+                      declaration_id: int | None = None) -> Iterator[DeclarationLine]:
     """The declarations for one list, in kieskring and recording order, streamed ``batch`` rows at a
     time, each with its status as the examination counts it. Names only for the CSB's own use."""
     declared = _with_multiplicity(election.id)
@@ -418,6 +419,8 @@ def declaration_lines(session: Session, election: Election, list_id: int, with_n
     )
     if kieskring is not None:
         query = query.where(District.number == kieskring)
+    if declaration_id is not None:  # one line (its sequence is then 1), not a walk through the whole list
+        query = query.where(declared.c.id == declaration_id)
     read_name = _name_reader(session, election, with_names)
     for sequence, row in enumerate(session.execute(query), start=1):
         (declaration_id, number, municipality, channel, signed_at, recorded_at, attestation, version,
@@ -447,8 +450,7 @@ def declaration_detail(session: Session, election: Election, declaration_id: int
     declaration = session.get(Declaration, declaration_id)
     if declaration is None or declaration.election_id != election.id:
         raise CsbRefused("unknown-declaration", "Deze verklaring bestaat niet in deze verkiezing.", 404)
-    line = next(line for line in declaration_lines(session, election, declaration.list_id)
-                if line.declaration_id == declaration_id)
+    line = next(declaration_lines(session, election, declaration.list_id, declaration_id=declaration_id))
     candidate_list = session.get(CandidateList, declaration.list_id)
     municipality = session.scalar(select(Municipality.name).where(
         Municipality.election_id == election.id, Municipality.code == declaration.municipality_code))
