@@ -96,17 +96,7 @@ def _parse(data: bytes) -> ElectionDefinition | CandidateLists:
     for marker in _DOCTYPE_MARKERS:
         if marker in data:
             raise _doctype_error(data, marker)
-    # The push (feed) interface tells apart a file that is broken somewhere
-    # (error while feeding) from one that simply stops too early (error at close).
-    parser = _secure_parser()
-    try:
-        parser.feed(data)
-    except etree.XMLSyntaxError as exc:
-        raise _syntax_error(exc, data) from None
-    try:
-        root = parser.close()
-    except etree.XMLSyntaxError as exc:
-        raise _truncation_error(exc, data) from None
+    root = _parse_xml(data)
 
     tree = root.getroottree()
     if tree.docinfo.internalDTD is not None or tree.docinfo.doctype:
@@ -180,126 +170,150 @@ def _secure_parser() -> etree.XMLParser:
     return etree.XMLParser(**_PARSER_OPTIONS)
 
 
-def _open_elements_at_end(data: bytes) -> list[str]:
-    """Names of the elements still open where ``data`` stops (outermost first).
+#: Bytes handed to libxml2 at a time: the open-element stack is read between
+#: pieces, so it is exact up to the piece in which an error is found.
+_FEED_PIECE = 1 << 16
 
-    A start tag that is cut off in the middle (``<Candidat``) is not counted:
-    libxml2 reports it as started, but it was never completely written.
+
+def _parse_xml(data: bytes) -> etree._Element:
+    """Parse ``data`` into a tree, or raise ``EmlError`` naming where the XML breaks.
+
+    One pass with lxml's pull parser: its start/end events keep the stack of open
+    elements, so an error names the element (and its line) from the parser's own
+    events and the error's code, never from libxml2's message text, whose wording
+    changes between libxml2 versions (2.14 reworded and reordered its errors).
+
+    A piece that fails while being fed breaks the XML somewhere in the file; the events
+    up to the failure are read, then nothing more. A failure only at ``close()`` means
+    the file stopped too early: the stack as the last piece left it is where it stops.
+    Events that libxml2 produces after an error (2.14 closes the open elements while it
+    gives up) are never read.
     """
-    stack: list[str] = []
-    last_event = ""
     pull = etree.XMLPullParser(events=("start", "end"), **_PARSER_OPTIONS)
+    stack: list[etree._Element] = []
 
-    def drain() -> None:
-        nonlocal last_event
-        for event, el in pull.read_events():
-            last_event = event
+    def follow() -> None:
+        for event, element in pull.read_events():
             if event == "start":
-                stack.append(display_name(el.tag, el.nsmap))
+                stack.append(element)
             elif stack:
                 stack.pop()
 
+    for offset in range(0, len(data), _FEED_PIECE):
+        try:
+            pull.feed(data[offset : offset + _FEED_PIECE])
+        except etree.XMLSyntaxError as exc:
+            follow()  # the events before the failure, within the failing piece
+            raise _syntax_error(exc, stack) from None
+        follow()
     try:
-        pull.feed(data)
-        drain()
-        pull.close()
-    except etree.XMLSyntaxError:
-        drain()
-    last_lt = data.rfind(b"<")
-    cut_in_start_tag = (
-        last_lt >= 0
-        and data.find(b">", last_lt) < 0
-        and data[last_lt + 1 : last_lt + 2] not in (b"/", b"!", b"?")
-    )
-    if cut_in_start_tag and last_event == "start" and stack:
-        stack.pop()
-    return stack
+        return pull.close()
+    except etree.XMLSyntaxError as exc:
+        # At close libxml2 reports both a file that stops too early and errors the push
+        # parser only noted (an undefined entity, a namespace prefix). A one-shot parse
+        # of the same bytes says which: a cut-off file fails at its very end.
+        real = _one_shot_error(data) or exc
+        if _fails_at_the_end(real, data):
+            raise _truncation_error(real, stack) from None
+        raise _syntax_error(real, stack) from None
 
 
-_SYNTAX_TRANSLATIONS: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"^Document is empty"), "het document is leeg"),
-    (
-        re.compile(r"^Start tag expected, '<' not found"),
-        "het bestand is geen XML (geen begintag '<' gevonden)",
-    ),
-    (
-        re.compile(r"^Premature end of data in tag (\S+) line (\d+)"),
-        "element {0} van regel {1} is niet afgesloten",
-    ),
-    (re.compile(r"^Couldn't find end of Start Tag (\S+)"), "de begintag van element {0} is niet afgesloten"),
-    (
-        re.compile(r"^Opening and ending tag mismatch: (\S+) line (\d+) and (\S+)"),
-        "de begintag {0} (regel {1}) past niet bij de eindtag {2}",
-    ),
-    (re.compile(r"^EndTag: '</' not found"), "een eindtag ontbreekt"),
-    (
-        re.compile(r"^Extra content at the end of the document"),
-        "er staat nog inhoud na het einde van het document",
-    ),
-    (re.compile(r"^Entity '([^']+)' not defined"), "entiteit '{0}' is niet gedefinieerd"),
-    (
-        re.compile(r"^Namespace prefix (\S+)(?: on \S+)? is not defined"),
-        "namespace-prefix {0} is niet gedefinieerd",
-    ),
-    (re.compile(r"^Specification mandates value for attribute (\S+)"), "attribuut {0} heeft geen waarde"),
-    (re.compile(r"^Attribute (\S+) redefined"), "attribuut {0} staat er twee keer"),
-    (re.compile(r"^AttValue: \" or ' expected"), "een attribuutwaarde staat niet tussen aanhalingstekens"),
-    (re.compile(r"^attributes construct error"), "de attributen van een begintag zijn onleesbaar"),
-    (
-        re.compile(r"^(?:Maximum entity amplification|Detected an entity reference loop)"),
-        "het bestand gebruikt entiteiten die te veel tekst opleveren; dat is niet toegestaan",
-    ),
-    (
-        re.compile(
-            r"^(?:Input is not proper UTF-8|Invalid bytes in character encoding|"
-            r"Document labelled UTF-16 but has UTF-8 content|Unsupported encoding|"
-            r"Char 0x[0-9A-Fa-f]+ out of allowed range|PCDATA invalid Char)"
-        ),
-        "het bestand bevat ongeldige tekens of heeft een verkeerde tekencodering",
-    ),
-]
+def _one_shot_error(data: bytes) -> etree.XMLSyntaxError | None:
+    try:
+        etree.fromstring(data, _secure_parser())
+    except etree.XMLSyntaxError as exc:
+        return exc
+    return None
 
 
-def _libxml2_message(exc: etree.XMLSyntaxError) -> str:
-    return re.sub(r", line \d+, column \d+$", "", (exc.msg or "").strip())
+#: How far before the last character of the data an error may be and still be "at the
+#: end": libxml2 points at the cut or up to two characters before it.
+_END_SLACK = 3
 
 
-def _translate_syntax(message: str) -> str:
-    for pattern, template in _SYNTAX_TRANSLATIONS:
-        m = pattern.search(message)
-        if m:
-            return template.format(*(g or "?" for g in m.groups()))
-    return f"libxml2 meldt: {message}"
+def _fails_at_the_end(exc: etree.XMLSyntaxError, data: bytes) -> bool:
+    line, column = exc.position if exc.position else (0, 0)
+    if not line:
+        return True  # no position at all: nothing better to say than that it stops
+    last_line_start = data.rfind(b"\n") + 1
+    if line != data.count(b"\n", 0, last_line_start) + 1:
+        return False
+    last_line = data[last_line_start:].decode("utf-8", "ignore")
+    return column >= len(last_line) - _END_SLACK
 
 
-def _syntax_error(exc: etree.XMLSyntaxError, data: bytes) -> EmlError:
+def _where(stack: list[etree._Element]) -> tuple[str | None, int | None]:
+    """The innermost open element, as written in the file, and the line it starts on."""
+    if not stack:
+        return None, None
+    element = stack[-1]
+    line = element.sourceline if element.sourceline and element.sourceline > 0 else None
+    return _name(element), line
+
+
+_E = etree.ErrorTypes
+#: libxml2 error code -> the problem in Dutch. Codes are libxml2's stable enum
+#: (xmlParserErrors); ``{element}`` is the innermost open element from the events.
+_SYNTAX_PROBLEMS: dict[int, str] = {
+    _E.ERR_DOCUMENT_EMPTY: "het bestand is geen XML (geen begintag '<' gevonden)",
+    _E.ERR_DOCUMENT_END: "er staat nog inhoud na het einde van het document",
+    _E.ERR_TAG_NAME_MISMATCH: "de eindtag past niet bij de begintag van element {element}",
+    _E.ERR_TAG_NOT_FINISHED: "element {element} is niet afgesloten",
+    _E.ERR_GT_REQUIRED: "een begintag is niet afgesloten met '>'",
+    _E.ERR_LTSLASH_REQUIRED: "een eindtag ontbreekt",
+    _E.ERR_NAME_REQUIRED: "een tag heeft geen geldige naam (een losse '<' in de tekst?)",
+    _E.ERR_UNDECLARED_ENTITY: "er staat een entiteit ('&…;') in die niet gedefinieerd is",
+    _E.ERR_ENTITYREF_SEMICOL_MISSING: "een '&' staat niet aan het begin van een entiteit (schrijf '&amp;')",
+    _E.NS_ERR_UNDEFINED_NAMESPACE: "een namespace-prefix is niet gedefinieerd",
+    _E.ERR_ATTRIBUTE_WITHOUT_VALUE: "een attribuut heeft geen waarde",
+    _E.ERR_ATTRIBUTE_REDEFINED: "een attribuut staat er twee keer",
+    _E.ERR_ATTRIBUTE_NOT_STARTED: "een attribuutwaarde staat niet tussen aanhalingstekens",
+    _E.ERR_ATTRIBUTE_NOT_FINISHED: "een attribuutwaarde is niet afgesloten",
+    _E.ERR_SPACE_REQUIRED: "de attributen van een tag zijn onleesbaar (een spatie ontbreekt)",
+    _E.ERR_COMMENT_NOT_FINISHED: "commentaar ('<!--') is niet afgesloten",
+    _E.ERR_CDATA_NOT_FINISHED: "een CDATA-blok is niet afgesloten",
+    _E.ERR_ENTITY_LOOP: "het bestand gebruikt entiteiten die te veel tekst opleveren; dat is niet toegestaan",
+    _E.ERR_INVALID_CHAR: "het bestand bevat ongeldige tekens of heeft een verkeerde tekencodering",
+    _E.ERR_INVALID_ENCODING: "het bestand bevat ongeldige tekens of heeft een verkeerde tekencodering",
+    _E.ERR_UNSUPPORTED_ENCODING: "het bestand bevat ongeldige tekens of heeft een verkeerde tekencodering",
+    _E.ERR_INVALID_CHARREF: "het bestand bevat ongeldige tekens of heeft een verkeerde tekencodering",
+}
+for _name_of_code in ("ERR_RESOURCE_LIMIT", "ERR_ENTITY_AMPLIFICATION"):  # not in every lxml
+    if hasattr(_E, _name_of_code):
+        _SYNTAX_PROBLEMS[getattr(_E, _name_of_code)] = _SYNTAX_PROBLEMS[_E.ERR_ENTITY_LOOP]
+
+
+def _describe(exc: etree.XMLSyntaxError, element: str | None) -> str:
+    template = _SYNTAX_PROBLEMS.get(exc.code)
+    if template is None:
+        # A code without a Dutch text: keep libxml2's own words, after our prefix.
+        message = re.sub(r", line \d+, column \d+$", "", (exc.msg or "").strip())
+        return f"libxml2 meldt: {message}"
+    return template.format(element=element or "EML")
+
+
+def _syntax_error(exc: etree.XMLSyntaxError, stack: list[etree._Element]) -> EmlError:
     """A file that is not well-formed XML somewhere in the middle (or at all).
 
-    The element named is the innermost element open at the error ('EML' when
-    the error is outside any element, e.g. the file is no XML at all).
+    The element named is the innermost element open at the error ('EML' when the
+    error is outside any element, e.g. the file is no XML at all).
     """
-    open_elements = _open_elements_at_end(data)
-    return EmlError(
-        f"geen geldige XML: {_translate_syntax(_libxml2_message(exc))}",
-        element=open_elements[-1] if open_elements else "EML",
-        line=exc.lineno if exc.lineno and exc.lineno > 0 else None,
-    )
+    element, element_line = _where(stack)
+    line = exc.lineno if exc.lineno and exc.lineno > 0 else element_line
+    return EmlError(f"geen geldige XML: {_describe(exc, element)}", element=element or "EML", line=line)
 
 
-def _truncation_error(exc: etree.XMLSyntaxError, data: bytes) -> EmlError:
+def _truncation_error(exc: etree.XMLSyntaxError, stack: list[etree._Element]) -> EmlError:
     """A file that stops before its XML is complete: cut off or incomplete.
 
     The element named is the innermost element still open where the file stops.
     """
-    element = "EML"
-    line = exc.lineno if exc.lineno and exc.lineno > 0 else None
-    open_elements = _open_elements_at_end(data)
-    if open_elements:
-        element = open_elements[-1]
-    where = f" binnen element {element}" if open_elements else ""
+    element, element_line = _where(stack)
+    line = exc.lineno if exc.lineno and exc.lineno > 0 else element_line
+    where = f" binnen element {element}" if element else ""
     return EmlError(
         f"geen geldige XML: het bestand houdt onverwacht op{where}; het is afgebroken of onvolledig",
-        element=element,
+        element=element or "EML",
         line=line,
     )
 

@@ -670,6 +670,86 @@ def test_wrong_encoding():
     assert error.line == 25
 
 
+# The rule behind the four tests above, on every file and many cut points: where a file
+# stops, the error names the innermost element still open, as an independent scan of the
+# tags finds it. Neither may depend on libxml2's wording (lxml 5 and 6 word it differently).
+_TAG = re.compile(rb"<(/?)([A-Za-z_][\w.:-]*)(?:\s[^<>]*?)?(/?)>")
+
+
+def _open_at_end(data: bytes) -> list[tuple[str, int]]:
+    """(name, line) of the elements open where ``data`` stops, outermost first."""
+    stack: list[tuple[str, int]] = []
+    for m in _TAG.finditer(data):
+        closing, name, empty = m.group(1), m.group(2).decode(), m.group(3)
+        if closing:
+            assert stack and stack[-1][0] == name, "test set-up: the sample files are well-formed"
+            stack.pop()
+        elif not empty:
+            stack.append((name, data.count(b"\n", 0, m.start()) + 1))
+    return stack
+
+
+@pytest.mark.parametrize("name", [TK, HAARLEM, ASSEN, EML210, PS_DRENTHE, EML230B_SMALL])
+def test_a_file_cut_anywhere_names_the_element_open_where_it_stops(name):
+    data = raw(name)
+    root_end = data.rindex(b"</")
+    pieces = 60 if len(data) < 200_000 else 12  # the one-line Haarlem file is 400 kB
+    cuts = {*range(40, root_end, max(1, root_end // pieces)), root_end - 1, root_end + 3}
+    if name == TK:  # every byte of a stretch with attributes, end tags and text
+        cuts |= set(range(data.index(b"<kr:Region "), data.index(b"<kr:Region ") + 400))
+    cuts = sorted(cuts)
+    for cut in cuts:
+        open_elements = _open_at_end(data[:cut])
+        error = refuse(data[:cut])
+        expected = open_elements[-1][0] if open_elements else "EML"
+        assert (error.element, cut) == (expected, cut)
+        assert "afgebroken of onvolledig" in error.problem
+        if open_elements and b"\n" in data[:cut]:
+            assert error.line is not None and error.line >= open_elements[-1][1]
+
+
+def test_broken_end_tag_anywhere_names_its_element_and_line():
+    data = raw(TK)
+    for m in list(re.finditer(rb"</(kr:[A-Za-z]+)>", data))[::25]:
+        broken = data[: m.start()] + b"</kr:Nope>" + data[m.end() :]
+        error = refuse(broken)
+        assert error.element == m.group(1).decode()
+        assert error.line == data.count(b"\n", 0, m.start()) + 1
+        assert "eindtag past niet" in error.problem
+
+
+def test_wrong_encoding_names_the_element_it_is_in():
+    error = refuse(edited(TK, b"Nederland", b"Nederl\xe4nd"))
+    assert error.element == "kr:RegionName"
+
+
+def test_undefined_entity_is_named_at_its_line_not_as_a_cut_off_file():
+    error = refuse(edited(TK, b"Nederland", b"Neder&land;"))
+    assert error.line == 25
+    assert "entiteit" in error.problem
+    assert "afgebroken" not in error.problem
+
+
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [
+        (b'<EML xmlns="urn:oasis:names:tc:evs:schema:eml" Id="110a" Id="110a"/>', "twee keer"),
+        (b'<EML xmlns="urn:oasis:names:tc:evs:schema:eml" Id=110a/>', "aanhalingstekens"),
+        (b'<EML xmlns="urn:oasis:names:tc:evs:schema:eml" Id="110a">a < b</EML>', "losse '<'"),
+        (b'<EML xmlns="urn:oasis:names:tc:evs:schema:eml" Id="110a">AT&T</EML>', "&amp;"),
+        (b'<EML xmlns="urn:oasis:names:tc:evs:schema:eml" Id="110a"><x:Y/></EML>', "namespace-prefix"),
+        (b'<EML xmlns="urn:oasis:names:tc:evs:schema:eml" Id="110a">\x01</EML>', "ongeldige tekens"),
+        (b'<EML xmlns="urn:oasis:names:tc:evs:schema:eml" Id="110a"/><EML/>', "na het einde"),
+    ],
+)
+def test_each_kind_of_broken_xml_is_said_in_dutch(data, words):
+    error = refuse(data)
+    assert "geen geldige XML" in error.problem
+    assert words in error.problem
+    assert "libxml2" not in error.problem
+    assert error.line == 1
+
+
 # ---------------------------------------------------------------- XSD errors, made readable
 
 
