@@ -4,10 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-python3 -m venv .venv
-.venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -e .
-.venv/bin/pybabel compile -d translations >/dev/null  # English pages (the .po files are committed)
+bash scripts/install.sh  # exactly the versions in requirements.lock, as the tests and CI use them
 
 export FLASK_APP=app
 .venv/bin/flask db upgrade

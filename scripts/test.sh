@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Install everything the suite needs and run every test, on SQLite and on a real PostgreSQL that the
 # suite starts itself (initdb into a temporary folder). Extra arguments go to pytest.
+#   bash scripts/test.sh [PYTEST ARGS]            the packages pinned in requirements.lock (CI)
+#   bash scripts/test.sh --latest [PYTEST ARGS]   the newest versions the ranges allow, in .venv-latest
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,9 +26,18 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
-python3 -m venv .venv
-.venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -e '.[test]'
-.venv/bin/pybabel compile -d translations >/dev/null  # English pages (the .po files are committed)
+# Python packages: exactly the versions in requirements.lock. With --latest (first argument): the newest
+# versions pyproject.toml's ranges allow, in .venv-latest, to see breakage before a user does.
+venv=.venv
+if [ "${1:-}" = "--latest" ]; then
+  shift
+  venv=.venv-latest
+  bash scripts/install.sh --latest "$venv"
+  echo "Packages newer than requirements.lock:"
+  "$venv/bin/python" -m pip freeze --exclude-editable | tr 'A-Z_' 'a-z-' | sort \
+    | comm -13 <(sed -n 's/^\([a-z0-9._-]*==[^ ]*\) .*/\1/p' requirements.lock | sort) - | sed 's/^/  /'
+else
+  bash scripts/install.sh "$venv"
+fi
 
-exec .venv/bin/python -m pytest "$@"
+exec "$venv/bin/python" -m pytest "$@"
