@@ -66,7 +66,9 @@ class AppServer:
     """One instance: a gunicorn master with its workers, on 127.0.0.1:<free port>."""
 
     def __init__(self, env: dict[str, str], *, workers: int = 2, threads: int = 1, port: int | None = None,
-                 log_dir: Path | None = None) -> None:
+                 log_dir: Path | None = None, python: str = sys.executable, project: Path = PROJECT) -> None:
+        self.python = python  # another venv's interpreter, for an installed copy (tests/prod/test_deploy_install.py)
+        self.project = project
         self.port = port or free_port()
         self.env = env
         self.workers = workers
@@ -91,7 +93,8 @@ class AppServer:
         env = {**inherited, **self.env, "GUNICORN_BIND": f"127.0.0.1:{self.port}",
                "GUNICORN_WORKERS": str(self.workers), "GUNICORN_THREADS": str(self.threads)}
         with self.log.open("ab") as log:
-            self.process = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", str(CONF)], cwd=PROJECT,
+            self.process = subprocess.Popen([self.python, "-m", "gunicorn", "-c", str(self.project / CONF.name)],
+                                            cwd=self.project,
                                             env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
     def wait_ready(self, timeout: float = 60) -> None:
