@@ -122,16 +122,18 @@ def set_command(identifier: str, window_opens: str | None, window_closes: str | 
 
 @election_cli.command("exempt")
 @click.argument("identifier")
-@click.argument("list_number", type=int)
+@click.argument("list_ref", metavar="AANDUIDING|NUMMER")
 @click.option("--basis", help="Bij welke verkiezing won de aanduiding een zetel (art. H 4 lid 8).")
 @click.option("--undo", is_flag=True, help="Vrijstelling intrekken.")
-def exempt_command(identifier: str, list_number: int, basis: str | None, undo: bool) -> None:
-    """Leg vast dat een lijst geen verklaringen nodig heeft (art. H 4 lid 8)."""
+def exempt_command(identifier: str, list_ref: str, basis: str | None, undo: bool) -> None:
+    """Leg vast dat een aanduiding geen verklaringen nodig heeft (art. H 4 lid 8): de aanduiding zoals
+    de partij haar registreerde (ook vóór de kandidaatstelling), of het lijstnummer als de lijst er een heeft."""
+    reference: int | str = int(list_ref) if list_ref.strip().isdigit() else list_ref
     try:
-        elections.set_exemption(db.session, identifier, list_number, not undo, basis, CLI_ACTOR)
+        found = elections.set_exemption(db.session, identifier, reference, not undo, basis, CLI_ACTOR)
     except elections.SettingsRefused as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"Lijst {list_number} van {identifier}: {'geen vrijstelling' if undo else 'vrijgesteld'}.")
+    click.echo(f"{found.label} ({identifier}): {'geen vrijstelling' if undo else 'vrijgesteld'}.")
 
 
 @audit_cli.command("verify")

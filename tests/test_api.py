@@ -85,7 +85,7 @@ def test_a_municipal_system_records_a_declaration(client, session, clerk_token):
     assert response.status_code == 201, response.get_data(as_text=True)
     body = response.get_json()
     assert set(body) == {"id", "receipt_code", "election", "list", "kieskring", "municipality", "channel",
-                         "recorded_at"}
+                         "list_version", "list_version_hash", "recorded_at"}
     assert (body["election"], body["kieskring"], body["municipality"], body["channel"]) == \
         ("TK2025", 10, "GM0392", "counter")
     assert bsn("voter_haarlem_1") not in response.get_data(as_text=True)

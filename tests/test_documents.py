@@ -139,7 +139,8 @@ def test_H4_lid1_receipt_shows_the_version_signed_not_the_version_that_stands_no
     recorded = record_counter("voter_haarlem_1", 1)
     changed = (EML / "Kandidatenlijsten_TK2025_Haarlem.eml.xml").read_bytes().replace(
         b"<xnl:LastName>Wilders</xnl:LastName>", b"<xnl:LastName>Wildersen</xnl:LastName>", 1)
-    import_file(session, changed, "Kandidatenlijsten_TK2025_Haarlem_v2.eml.xml", "test")
+    # Changed while lists could still change: before nomination day 17:00.
+    import_file(session, changed, "Kandidatenlijsten_TK2025_Haarlem_v2.eml.xml", "test", now=TK2025_OPEN)
     session.commit()
 
     receipt = text_of(receipt_html(session, recorded.id))

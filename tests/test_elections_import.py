@@ -11,7 +11,7 @@ from registry.audit.models import AuditEvent
 from registry.elections import services as elections
 from registry.elections.models import CandidateList, District, Election, ListDistrict, ListVersion, Municipality
 from registry.eml import EmlError
-from tests.conftest import AMS, EML, import_eml
+from tests.conftest import AMS, EML, TK2025_OPEN, import_eml
 
 
 def count(session, model) -> int:
@@ -70,7 +70,9 @@ def test_a_210_nomination_adds_a_list_with_its_candidates(session):
     nomination = nomination.replace(b'Id="GR2026_Test"', b'Id="GR2026_Stadskanaal"').replace(
         b'<kr:ElectionDomain Id="0000">Test</kr:ElectionDomain>',
         b'<kr:ElectionDomain Id="0037">Stadskanaal</kr:ElectionDomain>')
-    result = elections.import_file(session, nomination, "nominatie.eml.xml", "test")
+    # Submitted before nomination day (2 February 2026) 17:00.
+    result = elections.import_file(session, nomination, "nominatie.eml.xml", "test",
+                                   now=datetime(2026, 1, 26, 10, 0, tzinfo=AMS))
     assert result.kind == "210" and result.lists_created == 1
     party = session.scalar(select(CandidateList).where(CandidateList.designation == "Test Party"))
     assert party.number is None  # numbers are assigned by the CSB later
@@ -81,7 +83,7 @@ def test_a_210_nomination_adds_a_list_with_its_candidates(session):
 def test_a_changed_list_becomes_a_new_version_and_old_declarations_keep_theirs(session, tk2025):
     changed = (EML / "Kandidatenlijsten_TK2025_Haarlem.eml.xml").read_bytes().replace(
         b"<xnl:FirstName>Geert</xnl:FirstName>", b"<xnl:FirstName>Gerard</xnl:FirstName>", 1)
-    result = elections.import_file(session, changed, "gewijzigd.eml.xml", "test")
+    result = elections.import_file(session, changed, "gewijzigd.eml.xml", "test", now=TK2025_OPEN)
     assert (result.lists_created, result.versions_created) == (0, 1)
     pvv = session.scalar(select(CandidateList).where(CandidateList.number == 1))
     versions = session.scalars(select(ListVersion).where(ListVersion.list_id == pvv.id)

@@ -11,7 +11,7 @@ SLUGS = [
     "not-registered-here", "wrong-kieskring", "window-closed", "online-closed", "registry-unavailable",
     "data-destroyed", "idempotency-key-missing", "idempotency-key-invalid", "idempotency-key-reused",
     "request-in-flight", "invalid-request", "service-unavailable", "unauthenticated", "forbidden", "not-found",
-    "too-many-requests",
+    "too-many-requests", "list-exempt", "list-changed",
 ]
 
 
@@ -80,20 +80,35 @@ SCHEMAS: dict[str, Any] = {
         "required": ["list"],
         "properties": {
             "list": {"type": "integer", "description": "the list id from GET …/lists"},
+            "list_version": {
+                "description": "the list version the voter was shown (H 4 lid 1): its `version` number or its "
+                               "`content_hash` from GET …/lists. When the list has changed since, the answer is 409 "
+                               "list-changed with the version that stands now; show the voter that one. Without "
+                               "it, the declaration supports the version that stands when it is recorded.",
+                "oneOf": [{"type": "integer", "minimum": 1},
+                          {"type": "string", "pattern": "^[0-9a-f]{64}$"}]},
             "bsn": {"type": "string", "description": "clerk or municipal system only"},
             "identity_document": {"type": "object", "required": ["type", "number"], "properties": {
                 "type": {"type": "string", "enum": ["paspoort", "identiteitskaart", "rijbewijs", "verblijfsdocument"]},
-                "number": {"type": "string", "description": "checked for shape, never stored"}}},
+                "number": {"type": "string", "description": "checked for shape, never stored"},
+                "country": {"type": "string", "pattern": "^[A-Z]{2}$", "default": "NL",
+                            "description": "ISO 3166 code of the issuing state: NL, or for a passport or identity "
+                                           "card a state of the EU, the EEA or Switzerland"}}},
             "municipality": {"type": "string", "description": "only when the token covers several"},
         },
     },
     "Declaration": {
         "type": "object",
-        "required": ["id", "receipt_code", "election", "list", "kieskring", "municipality", "channel", "recorded_at"],
+        "required": ["id", "receipt_code", "election", "list", "kieskring", "municipality", "channel",
+                     "list_version", "list_version_hash", "recorded_at"],
         "properties": {
             "id": {"type": "integer"}, "receipt_code": {"type": "string"}, "election": {"type": "string"},
             "list": {"type": "integer"}, "kieskring": {"type": "integer"}, "municipality": {"type": "string"},
             "channel": {"type": "string", "enum": ["counter", "online", "batch"]},
+            "list_version": {"type": "integer", "description": "the version of the list this declaration supports"},
+            "list_version_hash": {"type": "string", "description": "that version's content_hash"},
+            "resent": {"type": "boolean", "description": "batch only: this paper declaration (same voter, list "
+                                                         "version and signing time) was already recorded"},
             "recorded_at": {"type": "string", "format": "date-time"},
         },
     },
@@ -108,9 +123,11 @@ SCHEMAS: dict[str, Any] = {
     },
     "BatchResult": {
         "type": "object",
-        "required": ["results", "recorded", "refused"],
+        "required": ["results", "recorded", "resent", "refused"],
         "properties": {
             "recorded": {"type": "integer"}, "refused": {"type": "integer"},
+            "resent": {"type": "integer", "description": "items that were the same paper declaration as one "
+                                                         "already recorded (status 200): one declaration, not two"},
             "results": {"type": "array", "items": {
                 "type": "object", "required": ["id", "status", "result"],
                 "properties": {"id": {"type": "string"}, "status": {"type": "integer"},
@@ -212,11 +229,14 @@ def openapi_document() -> dict[str, Any]:
                     "201": _json({"$ref": "#/components/schemas/Declaration"}, "recorded"),
                     "400": _problem_ref("missing Idempotency-Key or a body that is not a JSON object"),
                     "404": _problem_ref("unknown election"),
-                    "409": _problem_ref("already-declared, or request-in-flight for this key"),
+                    "409": _problem_ref("already-declared; list-changed (the list changed after the voter saw "
+                                        "it: `list_version` and `list_version_hash` name the version that stands "
+                                        "now); or request-in-flight for this key"),
                     "410": _problem_ref("the election's personal data was destroyed (I 19)"),
-                    "422": _problem_ref("invalid-bsn, invalid-document, unknown-list, not-eligible, "
-                                        "not-registered-here, wrong-kieskring, window-closed, online-closed, "
-                                        "invalid-request, idempotency-key-reused"),
+                    "422": _problem_ref("invalid-bsn, invalid-document, unknown-list, list-exempt (H 4 lid 8: "
+                                        "the list needs no declarations), not-eligible, not-registered-here, "
+                                        "wrong-kieskring, window-closed, online-closed, invalid-request, "
+                                        "idempotency-key-reused"),
                     "503": _problem_ref("busy (every slot of this process taken), BRP or database "
                                         "unreachable; nothing recorded, see Retry-After"),
                     **AUTH_ERRORS}}},

@@ -6,6 +6,7 @@ Errors are RFC 9457 problem+json whose type ends in a stable slug (registry.prob
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 from typing import Any
 
@@ -41,6 +42,7 @@ BUSY_RETRY_AFTER_SECONDS = 1  # a full house clears in milliseconds; clients spr
 # The HTTP status of each refusal; the slug is the problem type's last segment.
 REFUSAL_STATUS = {
     Refusal.ALREADY_DECLARED: 409,
+    Refusal.LIST_CHANGED: 409,
     Refusal.UNKNOWN_ELECTION: 404,
     Refusal.REGISTRY_UNAVAILABLE: 503,
     Refusal.DATA_DESTROYED: 410,
@@ -58,6 +60,8 @@ REFUSAL_TITLES = {
     Refusal.ALREADY_DECLARED: "Al een verklaring afgelegd",
     Refusal.REGISTRY_UNAVAILABLE: "BRP niet bereikbaar",
     Refusal.DATA_DESTROYED: "Gegevens vernietigd",
+    Refusal.LIST_EXEMPT: "Lijst heeft geen verklaringen nodig",
+    Refusal.LIST_CHANGED: "Lijst is gewijzigd",
 }
 
 
@@ -193,7 +197,8 @@ def create_batch(election: str) -> Response:
                                                                          paper=True))
         results.append({"id": item["id"], "status": response.status_code, "result": response.get_json()})
     summary = {"recorded": sum(r["status"] == 201 for r in results),
-               "refused": sum(r["status"] != 201 for r in results)}
+               "resent": sum(r["status"] == 200 for r in results),
+               "refused": sum(r["status"] not in (200, 201) for r in results)}
     return jsonify({"results": results, **summary})
 
 
@@ -203,13 +208,14 @@ def _declare(identity: Identity, election: str, body: dict[str, Any], before_com
     # A list id is a database integer: a number beyond it is no list (and would overflow the driver).
     if not isinstance(list_id, int) or isinstance(list_id, bool) or not 0 < list_id <= MAX_ID:
         raise BadBody("'list' moet het nummer (id) van een lijst zijn, zoals GET …/lists het geeft.", "/list")
+    list_version = _list_version(body.get("list_version"))
     if identity.kind == "voter":
-        unexpected = set(body) - {"list"}
+        unexpected = set(body) - {"list", "list_version"}
         if unexpected:
-            raise BadBody(f"Een kiezer stuurt alleen 'list'; niet: {', '.join(sorted(unexpected))}.")
+            raise BadBody(f"Een kiezer stuurt alleen 'list' en 'list_version'; niet: {', '.join(sorted(unexpected))}.")
         declaration = DeclarationRequest(
             election=election, list_id=list_id, channel=Channel.ONLINE, bsn=identity.bsn or "",
-            actor=identity.actor, attestation_extra={"acr": identity.acr})
+            actor=identity.actor, attestation_extra={"acr": identity.acr}, list_version=list_version)
     else:
         municipality = _acting_municipality(identity, body)
         bsn = body.get("bsn")
@@ -218,14 +224,31 @@ def _declare(identity: Identity, election: str, body: dict[str, Any], before_com
         document = body.get("identity_document")
         if not isinstance(document, dict) or not all(isinstance(document.get(k), str) for k in ("type", "number")):
             raise BadBody("'identity_document' moet {\"type\": …, \"number\": …} zijn.", "/identity_document")
+        country = document.get("country")
+        if country is not None and not isinstance(country, str):
+            raise BadBody("'identity_document.country' moet een landcode zijn, zoals \"DE\".",
+                          "/identity_document/country")
         signed_at = None
         if paper:
             signed_at = _parse_time(body.get("signed_at"))
         declaration = DeclarationRequest(
             election=election, list_id=list_id, channel=Channel.BATCH if paper else Channel.COUNTER, bsn=bsn,
             actor=identity.actor, counter_municipality=municipality, document_type=document["type"],
-            document_number=document["number"], signed_at=signed_at, keep_if_duplicate=paper)
+            document_number=document["number"], document_country=country, signed_at=signed_at,
+            keep_if_duplicate=paper, list_version=list_version)
     return record_declaration(db.session, person_registry(), declaration, before_commit=before_commit)
+
+
+def _list_version(value: Any) -> int | str | None:
+    """The list version the voter was shown: its number (``version`` in GET …/lists) or its content_hash."""
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID:
+        return value
+    if isinstance(value, str) and re.fullmatch(r"[0-9a-f]{64}", value):
+        return value
+    raise BadBody("'list_version' moet het versienummer of de content_hash zijn van de lijst die de kiezer zag, "
+                  "zoals GET …/lists ze geeft.", "/list_version")
 
 
 def _acting_municipality(identity: Identity, body: dict[str, Any]) -> str:
@@ -289,8 +312,9 @@ def _idempotent(identity: Identity, key: str, body: dict[str, Any], action: Any)
         _safe_release(scope, key)
         return _unavailable()
     else:
-        response = jsonify(recorded.as_api())
-        response.status_code = 201
+        # A paper declaration sent again is the one recorded the first time: 200, not a new 201.
+        response = jsonify({**recorded.as_api(), "resent": True} if recorded.resent else recorded.as_api())
+        response.status_code = 200 if recorded.resent else 201
         return response
     if response.status_code >= 500:
         _safe_release(scope, key)  # worth a retry with the same key

@@ -89,15 +89,23 @@ def check(election: str) -> str | Response:
     if isinstance(outcome, DeclarationRefused):
         return render_template("counter/outcome.html", election=record, municipality=municipality,
                                refusal=outcome, form=form, paper_lists=_paper_lists(record, municipality)), 200
-    token = seal(current_app.extensions["steunregister.keyring"], SEAL_PURPOSE, {
+    return _step2(record, municipality, outcome, {
         "bsn": form.bsn.data, "document_type": form.document_type.data,
-        "document_number": form.document_number.data, "municipality": municipality.code,
-        "election": record.identifier, "clerk": current_identity().actor,
-    }, SEAL_TTL)
+        "document_number": form.document_number.data, "document_country": form.document_country.data,
+        "municipality": municipality.code, "election": record.identifier, "clerk": current_identity().actor,
+    })
+
+
+def _step2(election: Election, municipality: Municipality, voter: VoterCheck, sealed: dict[str, Any],
+           changed: DeclarationRefused | None = None) -> tuple[str, int]:
+    """Step 2 with the lists as they stand now. The seal carries the version of each list shown, so the
+    declaration supports exactly what the voter saw (H 4 lid 1); ``changed``: shown again after a change."""
+    shown = {**sealed, "versions": {str(cl.id): link.version.version for cl, link in voter.lists}}
+    token = seal(current_app.extensions["steunregister.keyring"], SEAL_PURPOSE, shown, SEAL_TTL)
     confirm = ConfirmForm(formdata=None, token=token, submission=secrets.token_urlsafe(18))
-    confirm.list_id.choices = [(cl.id, cl.label) for cl, _ in outcome.lists]
-    return render_template("counter/step2.html", election=record, municipality=municipality, voter=outcome,
-                           form=confirm)
+    confirm.list_id.choices = [(cl.id, cl.label) for cl, _ in voter.lists]
+    return render_template("counter/step2.html", election=election, municipality=municipality, voter=voter,
+                           form=confirm, changed=changed), 409 if changed else 200
 
 
 def _check(election: Election, municipality: Municipality, bsn: str) -> VoterCheck | DeclarationRefused:
@@ -161,8 +169,15 @@ def confirm(election: str) -> str | Response:
             election=record.identifier, list_id=form.list_id.data, channel=Channel.COUNTER, bsn=sealed["bsn"],
             actor=identity.actor, counter_municipality=municipality.code,
             document_type=sealed["document_type"], document_number=sealed["document_number"],
+            document_country=sealed.get("document_country"),
+            # A list not on the clerk's screen has no version shown: 0 matches none, so it is refused.
+            list_version=sealed.get("versions", {}).get(str(form.list_id.data), 0),
         ), before_commit=store)
     except DeclarationRefused as refusal:
+        if refusal.code is Refusal.LIST_CHANGED:
+            idempotency.complete(db.session, scope, key, 409, json.dumps({"code": refusal.code.value,
+                                                                         "detail": refusal.message}))
+            return _step2(record, municipality, voter, sealed, changed=refusal)
         if refusal.code is Refusal.REGISTRY_UNAVAILABLE:
             idempotency.release(db.session, scope, key)
         else:

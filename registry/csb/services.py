@@ -13,6 +13,7 @@ holding the audit chain's lock, so the report names exactly the chain head the c
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
@@ -42,10 +43,16 @@ from registry.domain import (
 from registry.elections.models import CandidateList, District, Election, ListDistrict, ListVersion, Municipality
 from registry.privacy.keys import ElectionKeysDestroyed
 from registry.privacy.models import ElectionKeys
+from registry.privacy.services import election_cipher
 
 APPEAL_DAYS = 4  # I 7: appeal to the Raad van State within four days after the decision
 PURGED_PREFIX = "purged-"  # the declarations guard (migration 0005) accepts only this as a new key/code
 MULTIPLE_REASON = "De kiezer heeft meer dan één verklaring afgelegd (art. I 2 lid 1 a): alle zijn ongeldig."
+# A ruling's reason may name people ("Handtekening van … ontbreekt"): it is stored encrypted under the
+# election's data key, so the I 19 purge (which destroys that key) destroys it too.
+SEALED_REASON_PREFIX = "aesgcm:"
+REASON_PURPOSE = "ruling-reason"
+PURGED_REASON = "Ongeldig verklaard door het centraal stembureau; de reden is vernietigd (art. I 19)."
 EARLIER_VERSION_REASON = ("Verklaring voor een eerdere versie van de lijst, met andere kandidaten "
                           "(art. H 4 lid 1).")
 REASON_MIN, REASON_MAX = 5, 500
@@ -288,6 +295,8 @@ def examine(session: Session, election: Election, *, live: bool = False,
         select(ListDistrict).join(CandidateList).where(CandidateList.election_id == election.id))}
     versions = {v.id: v for v in session.scalars(
         select(ListVersion).join(CandidateList).where(CandidateList.election_id == election.id))}
+    # An aanduiding's exemption recorded before its list was submitted is no list to examine yet.
+    lists = [cl for cl in lists if any(list_id == cl.id for list_id, _district in links)]
     rows = []
     for candidate_list in lists:
         for district in districts:
@@ -384,11 +393,24 @@ class DeclarationLine:
                 "void_reason": self.void_reason, "name": self.name}
 
 
+def _reason_reader(session: Session, election: Election) -> Any:
+    try:
+        cipher = election_cipher(session, election)
+    except ElectionKeysDestroyed:
+        cipher = None
+
+    def read(stored: str | None) -> str | None:
+        if stored is None or not stored.startswith(SEALED_REASON_PREFIX):
+            return stored
+        if cipher is None:
+            return PURGED_REASON
+        return cipher.decrypt(base64.b64decode(stored[len(SEALED_REASON_PREFIX):]), REASON_PURPOSE)
+    return read
+
+
 def _name_reader(session: Session, election: Election, with_names: bool) -> Any:
     if not with_names:
         return lambda _blob: None
-    from registry.privacy.services import election_cipher
-
     try:
         cipher = election_cipher(session, election)
     except ElectionKeysDestroyed:
@@ -422,13 +444,14 @@ def declaration_lines(session: Session, election: Election, list_id: int, with_n
     if declaration_id is not None:  # one line (its sequence is then 1), not a walk through the whole list
         query = query.where(declared.c.id == declaration_id)
     read_name = _name_reader(session, election, with_names)
+    read_reason = _reason_reader(session, election)
     for sequence, row in enumerate(session.execute(query), start=1):
         (declaration_id, number, municipality, channel, signed_at, recorded_at, attestation, version,
          version_id, per_voter_count, ruling_reason, name_blob, current_version_id) = row
         if per_voter_count > 1:
             status, reason = "void_multiple", MULTIPLE_REASON
         elif ruling_reason is not None:
-            status, reason = "void_other", ruling_reason
+            status, reason = "void_other", read_reason(ruling_reason)
         elif version_id != current_version_id:
             status, reason = "void_other", EARLIER_VERSION_REASON
         else:
@@ -521,8 +544,12 @@ def rule_invalid(session: Session, election: Election, declaration_id: int, reas
         if session.scalar(select(Ruling.id).where(Ruling.declaration_id == declaration_id)) is not None:
             raise CsbRefused("already-ruled", "Deze verklaring is al ongeldig verklaard. Een uitspraak staat vast; "
                                               "er komt geen tweede bij.")
-        ruling = Ruling(election_id=election.id, declaration_id=declaration_id, reason=reason, ruled_by=actor,
-                        ruled_at=now)
+        try:
+            sealed = election_cipher(session, election).encrypt(reason, REASON_PURPOSE)
+        except ElectionKeysDestroyed:
+            raise CsbRefused("data-destroyed", "De gegevens van deze verkiezing zijn vernietigd.", 410) from None
+        ruling = Ruling(election_id=election.id, declaration_id=declaration_id, ruled_by=actor, ruled_at=now,
+                        reason=SEALED_REASON_PREFIX + base64.b64encode(sealed).decode())
         session.add(ruling)
         session.flush()
         # The reason may name people; the chain keeps only its hash, which still proves the text.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, LargeBinary, SmallInteger, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Integer, LargeBinary, SmallInteger, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from registry.db import UTCDateTime, db, utcnow
@@ -19,6 +19,9 @@ class Declaration(db.Model):
         # kept with ordinal 2, 3, … and then voids them all (I 2 lid 1 a).
         UniqueConstraint("election_id", "voter_key", "ordinal"),
         Index("ix_declarations_list_district", "list_id", "district_id"),
+        # A paper declaration is what the voter signed: sent twice, it is still one (I 2 lid 1 a).
+        Index("uq_declarations_paper_signature", "election_id", "voter_key", "list_version_id", "signed_at",
+              unique=True, sqlite_where=text("channel = 'batch'"), postgresql_where=text("channel = 'batch'")),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -40,7 +40,14 @@ from registry.domain import (
     check_eligibility,
     normalize_bsn,
 )
-from registry.domain.documents import DocumentType, document_number_ok, parse_document_type
+from registry.domain.documents import (
+    DUTCH,
+    FOREIGN_TYPES,
+    DocumentType,
+    document_number_ok,
+    parse_country,
+    parse_document_type,
+)
 from registry.elections.models import CandidateList, District, Election, ListDistrict, Municipality
 from registry.privacy.keys import ElectionKeysDestroyed
 from registry.privacy.services import election_cipher
@@ -70,6 +77,8 @@ class Refusal(StrEnum):
     ALREADY_DECLARED = "already-declared"
     REGISTRY_UNAVAILABLE = "registry-unavailable"
     DATA_DESTROYED = "data-destroyed"
+    LIST_EXEMPT = "list-exempt"  # H 4 lid 8: this list needs no declarations
+    LIST_CHANGED = "list-changed"  # H 4 lid 1: the list changed after the voter was shown it
 
 
 # Sentences for the person at the counter or at home, with what to do next (Dutch, or English on
@@ -104,6 +113,11 @@ class DeclarationRequest:
     counter_municipality: str | None = None  # the clerk's or municipal system's municipality
     document_type: str | None = None
     document_number: str | None = None  # checked for shape, never stored
+    document_country: str | None = None  # ISO 3166 code of the issuing state; None: the Netherlands
+    # The list version the voter was shown (its number or content hash): a declaration supports exactly
+    # those candidates in that order (H 4 lid 1). None: the version that stands now (an API client that
+    # shows the list itself and did not say which).
+    list_version: int | str | None = None
     signed_at: datetime | None = None  # batch: when the voter signed on paper
     keep_if_duplicate: bool = False  # batch: a paper declaration is a fact, kept even when it voids
     attestation_extra: dict[str, Any] | None = None  # e.g. the DigiD level for the online channel
@@ -127,6 +141,10 @@ class DeclarationRecorded:
     recorded_at: datetime
     ordinal: int
     voter_name: str
+    list_version_hash: str = ""
+    # The same paper declaration sent again (same voter, list version and signing time): not recorded a
+    # second time; this is the declaration recorded the first time.
+    resent: bool = False
 
     @property
     def void_for_multiple(self) -> bool:
@@ -142,6 +160,8 @@ class DeclarationRecorded:
             "kieskring": self.district_number,
             "municipality": self.municipality_code,
             "channel": self.channel,
+            "list_version": self.list_version,
+            "list_version_hash": self.list_version_hash,
             "recorded_at": self.recorded_at.isoformat(),
         }
 
@@ -195,8 +215,10 @@ def check_voter(session: Session, registry: PersonRegistry, election: Election, 
                                  reason=Ineligible.NOT_REGISTERED.value)
     facts = voter_facts(person)
     municipalities = _municipality(session, election, facts.municipality_code)
+    # B 3 lid 2 b: five years of lawful residence, counted to nomination day.
     result = check_eligibility(ElectionType(election.category), election.election_date, facts,
-                               {code: m.district.number for code, m in municipalities.items()})
+                               {code: m.district.number for code, m in municipalities.items()},
+                               nomination_day=election.nomination_date)
     if not result.ok:
         assert result.reason is not None
         raise DeclarationRefused(Refusal.NOT_ELIGIBLE, INELIGIBLE_REASONS[result.reason],
@@ -214,8 +236,9 @@ def check_voter(session: Session, registry: PersonRegistry, election: Election, 
     lists = list(session.execute(
         select(CandidateList, ListDistrict)
         .join(ListDistrict, ListDistrict.list_id == CandidateList.id)
-        .where(ListDistrict.district_id == municipality.district_id, CandidateList.election_id == election.id)
-        .order_by(CandidateList.number)
+        .where(ListDistrict.district_id == municipality.district_id, CandidateList.election_id == election.id,
+               CandidateList.exempt.is_(False))  # H 4 lid 8: a list that needs none is not offered
+        .order_by(CandidateList.number, CandidateList.designation)
     ).all())
     state = repair_state(session, election)
     if state.examined:  # after the examination only lists with a notified shortage here (I 2 lid 3)
@@ -252,6 +275,15 @@ def record_declaration(session: Session, registry: PersonRegistry, request: Decl
         raise DeclarationRefused(Refusal.UNKNOWN_LIST,
                                  gettext("Lijst %(list)s bestaat niet in %(election)s.", list=request.list_id,
                                          election=election.identifier))
+    if candidate_list.exempt:
+        # A voter has one declaration per election: spent on a list that needs none, it would be lost, and
+        # a second one for another list would void both (H 4 lid 5).
+        raise DeclarationRefused(
+            Refusal.LIST_EXEMPT,
+            gettext("%(list)s heeft geen ondersteuningsverklaringen nodig: deze aanduiding won bij de vorige "
+                    "verkiezing een zetel (art. H 4 lid 8). Er is niets vastgelegd; de kiezer kan zijn ene "
+                    "verklaring aan een andere lijst geven.", list=candidate_list.label),
+            exempt_basis=candidate_list.exempt_basis)
 
     counter = request.counter_municipality if request.channel is not Channel.ONLINE else None
     check = check_voter(session, registry, election, request.bsn, counter)
@@ -267,6 +299,15 @@ def record_declaration(session: Session, registry: PersonRegistry, request: Decl
                     name=check.district.name),
             kieskring=check.district.number,
         )
+    if request.list_version is not None and request.list_version not in (link.version.version,
+                                                                         link.version.content_hash):
+        raise DeclarationRefused(
+            Refusal.LIST_CHANGED,
+            gettext("%(list)s is gewijzigd nadat de kiezer de lijst zag: er staan nu andere kandidaten of een "
+                    "andere volgorde op (versie %(version)s). Er is niets vastgelegd. Laat de kiezer de lijst "
+                    "opnieuw zien; een verklaring steunt precies de kandidaten die de kiezer zag (art. H 4 lid 1).",
+                    list=candidate_list.label, version=link.version.version),
+            list=candidate_list.id, list_version=link.version.version, list_version_hash=link.version.content_hash)
 
     signed_at = now
     if request.channel is Channel.BATCH:
@@ -289,6 +330,7 @@ def record_declaration(session: Session, registry: PersonRegistry, request: Decl
     recorded = DeclarationRecorded(
         id=0, receipt_code="", election=election.identifier, list_id=candidate_list.id,
         list_number=candidate_list.number, list_label=candidate_list.label, list_version=link.version.version,
+        list_version_hash=link.version.content_hash,
         district_number=check.district.number, district_name=check.district.name,
         municipality_code=check.municipality.code, municipality_name=check.municipality.name,
         channel=request.channel.value, signed_at=signed_at, recorded_at=now, ordinal=0,
@@ -314,6 +356,12 @@ def _write(session: Session, request: DeclarationRequest, recorded: DeclarationR
     for _attempt in range(MAX_ORDINAL_RETRIES):
         begin_write(session)
         try:
+            if request.keep_if_duplicate:
+                same = _same_paper_declaration(session, row_values)
+                if same is not None:  # read in this write transaction: a concurrent re-send waits for it
+                    resent = _as_resent(recorded, same)
+                    session.rollback()
+                    return resent
             existing = session.scalar(select(func.max(Declaration.ordinal)).where(
                 Declaration.election_id == row_values["election_id"],
                 Declaration.voter_key == row_values["voter_key"]))
@@ -337,6 +385,11 @@ def _write(session: Session, request: DeclarationRequest, recorded: DeclarationR
             session.rollback()
             if not request.keep_if_duplicate:
                 raise _already_declared() from None
+            same = _same_paper_declaration(session, row_values)
+            if same is not None:  # the same paper declaration, sent twice at once: the other one won
+                resent = _as_resent(recorded, same)
+                session.rollback()
+                return resent
             continue  # another paper declaration of this voter took the ordinal: take the next one
         except BaseException:
             session.rollback()
@@ -346,6 +399,22 @@ def _write(session: Session, request: DeclarationRequest, recorded: DeclarationR
                         declaration.id, ordinal)
         return result
     raise _already_declared()
+
+
+def _same_paper_declaration(session: Session, row_values: dict[str, Any]) -> Declaration | None:
+    """A paper declaration is what the voter signed: voter, list version and signing time. The same
+    one sent again (another batch item id, a second batch) is that declaration, not a second signature
+    (I 2 lid 1 a voids only a voter who signed more than once). The database holds this as a unique
+    index on paper declarations."""
+    return session.scalar(select(Declaration).where(
+        Declaration.election_id == row_values["election_id"], Declaration.voter_key == row_values["voter_key"],
+        Declaration.channel == Channel.BATCH.value, Declaration.list_version_id == row_values["list_version_id"],
+        Declaration.signed_at == row_values["signed_at"]))
+
+
+def _as_resent(recorded: DeclarationRecorded, same: Declaration) -> DeclarationRecorded:
+    return dataclasses.replace(recorded, id=same.id, receipt_code=same.receipt_code, ordinal=same.ordinal,
+                               recorded_at=same.recorded_at, resent=True)
 
 
 def _check_moment(signed_at: datetime, election: Election, state: RepairState, list_id: int,
@@ -403,7 +472,19 @@ def _check_document(request: DeclarationRequest) -> DocumentType | None:
             gettext("Kies het soort identiteitsbewijs: paspoort, identiteitskaart, rijbewijs of verblijfsdocument."),
             field="type",
         )
-    if not document_number_ok(document_type, request.document_number):
+    country = parse_country(request.document_country)
+    if country is None:
+        raise DeclarationRefused(
+            Refusal.INVALID_DOCUMENT,
+            gettext("Een buitenlands identiteitsbewijs kan alleen een paspoort of identiteitskaart zijn van een land "
+                    "van de Europese Unie, de Europese Economische Ruimte of Zwitserland. Geef het land als "
+                    "landcode, zoals DE."), field="country")
+    if country != DUTCH and document_type not in FOREIGN_TYPES:
+        raise DeclarationRefused(
+            Refusal.INVALID_DOCUMENT,
+            gettext("Van een buitenlands document gelden alleen een paspoort en een identiteitskaart "
+                    "(Wet op de identificatieplicht)."), field="type")
+    if not document_number_ok(document_type, request.document_number, country):
         raise DeclarationRefused(
             Refusal.INVALID_DOCUMENT,
             gettext("Het documentnummer past niet bij een %(document)s. Controleer het nummer op het document.",
@@ -424,7 +505,14 @@ def _attestation(request: DeclarationRequest, document_type: DocumentType | None
     return {"kind": "burgemeester-note", "checked_at": now.isoformat(), "official": request.actor,
             "municipality": check.municipality.code, "municipality_name": check.municipality.name,
             "kieskring": check.district.number, "document_type": document_type.value if document_type else None,
+            **_foreign_issuer(request),
             "paper": request.channel is Channel.BATCH, **(request.attestation_extra or {})}
+
+
+def _foreign_issuer(request: DeclarationRequest) -> dict[str, str]:
+    """The issuing state of a foreign document, for the burgemeester's note; nothing for a Dutch one."""
+    country = parse_country(request.document_country) or DUTCH
+    return {"document_country": country} if country != DUTCH else {}
 
 
 def _municipality(session: Session, election: Election, code: str | None) -> dict[str, Municipality]:

@@ -12,6 +12,7 @@ from .calendar import (
     decision_session,
     default_declaration_window,
     examination_session,
+    list_content_frozen_at,
     repair_periods,
 )
 from .declarations import (
@@ -71,6 +72,7 @@ __all__ = [
     "examination_session",
     "is_of_age",
     "is_void_for_multiple",
+    "list_content_frozen_at",
     "list_status",
     "needs_declarations",
     "normalize_bsn",

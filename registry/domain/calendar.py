@@ -64,6 +64,18 @@ def default_declaration_window(nomination_day: date) -> Period:
     return Period(_local(opens, WINDOW_OPENS), _local(nomination_day, WINDOW_CLOSES))
 
 
+def list_content_frozen_at(nomination_day: date, window_closes_at: datetime | None = None) -> datetime:
+    """Lists are submitted until nomination day 17:00 (H 1, I 1); from then the candidates and the
+    kieskringen of a list are what the CSB examines, and a declaration made later (in a repair period)
+    supports that list. An election whose declaration window was set to close later (a pilot, a test)
+    keeps its lists open as long as its window."""
+    frozen = _local(nomination_day, WINDOW_CLOSES)
+    if window_closes_at is not None:
+        _require_aware(window_closes_at, "window_closes_at")
+        frozen = max(frozen, window_closes_at)
+    return frozen
+
+
 def examination_session(nomination_day: date) -> datetime:
     """I 1: the CSB examines the lists the day after nomination day at 16:00 local time."""
     return _local(nomination_day + timedelta(days=1), EXAMINATION_TIME)

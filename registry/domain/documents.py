@@ -25,6 +25,27 @@ _PATTERNS = {
 }
 
 
+# Foreign documents (Wet op de identificatieplicht art. 1, with H 4 lid 3): a passport or identity card of
+# a member state of the EU or the EEA, or of Switzerland. ISO 3166-1 alpha-2 codes of the issuing state.
+DUTCH = "NL"
+FOREIGN_ISSUERS = frozenset({
+    "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE", "IT", "LT", "LU",
+    "LV", "MT", "PL", "PT", "RO", "SE", "SI", "SK",  # the EU without the Netherlands
+    "IS", "LI", "NO",  # the rest of the EEA
+    "CH",
+})
+FOREIGN_TYPES = frozenset({DocumentType.PASSPORT, DocumentType.IDENTITY_CARD})
+# Each state numbers its documents its own way; all fit ICAO 9303's letters and digits. Checked for
+# plausibility only: what the clerk saw is the check, the number is never stored.
+_FOREIGN_NUMBER = re.compile(r"[A-Z0-9]{6,12}")
+
+
+def parse_country(value: str | None) -> str | None:
+    """The issuing state as an ISO 3166 code: NL (also for empty), a foreign state we accept, else None."""
+    code = (value or DUTCH).strip().upper()
+    return code if code == DUTCH or code in FOREIGN_ISSUERS else None
+
+
 def parse_document_type(value: str | None) -> DocumentType | None:
     try:
         return DocumentType((value or "").strip().lower())
@@ -32,6 +53,8 @@ def parse_document_type(value: str | None) -> DocumentType | None:
         return None
 
 
-def document_number_ok(document_type: DocumentType, number: str | None) -> bool:
+def document_number_ok(document_type: DocumentType, number: str | None, country: str = DUTCH) -> bool:
     cleaned = re.sub(r"[\s.-]", "", number or "").upper()
+    if country != DUTCH:
+        return document_type in FOREIGN_TYPES and bool(_FOREIGN_NUMBER.fullmatch(cleaned))
     return bool(_PATTERNS[document_type].fullmatch(cleaned))

@@ -17,8 +17,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from registry.audit import services as audit_services
-from registry.db import begin_write
-from registry.domain import ElectionType, default_declaration_window
+from registry.calendar_utils import local
+from registry.db import begin_write, utcnow
+from registry.domain import ElectionType, default_declaration_window, list_content_frozen_at
 from registry.elections.models import CandidateList, District, Election, ListDistrict, ListVersion, Municipality
 from registry.eml import Affiliation, CandidateLists, ElectionDefinition, ElectionRef, parse_eml, sha256_fingerprint
 from registry.privacy.services import create_election_keys
@@ -53,24 +54,27 @@ class ImportResult:
 BeforeImportCommit = Callable[[Session, ImportResult], None]
 
 
-def import_file(session: Session, data: bytes, filename: str, actor: str) -> ImportResult:
+def import_file(session: Session, data: bytes, filename: str, actor: str,
+                now: datetime | None = None) -> ImportResult:
     """Recognise the EML kind from the file and import it in one transaction."""
     parsed = parse_eml(data, filename)  # raises registry.eml.EmlError: refused before any write
-    return import_parsed(session, parsed, sha256_fingerprint(data), actor)
+    return import_parsed(session, parsed, sha256_fingerprint(data), actor, now=now)
 
 
 def import_parsed(session: Session, parsed: ElectionDefinition | CandidateLists | Sequence[CandidateLists],
-                  fingerprint: str, actor: str, before_commit: BeforeImportCommit | None = None) -> ImportResult:
+                  fingerprint: str, actor: str, before_commit: BeforeImportCommit | None = None,
+                  now: datetime | None = None) -> ImportResult:
     """Import in one transaction. A sequence of CandidateLists (one nomination for several kieskringen,
     e.g. from the party's form) is imported as a whole: all of it or nothing."""
+    now = now or utcnow()
     begin_write(session)
     try:
         if isinstance(parsed, ElectionDefinition):
             result = _import_definition(session, parsed, fingerprint, actor)
         elif isinstance(parsed, CandidateLists):
-            result = _import_lists(session, parsed, fingerprint, actor)
+            result = _import_lists(session, parsed, fingerprint, actor, now)
         else:
-            result = _import_many(session, list(parsed), fingerprint, actor)
+            result = _import_many(session, list(parsed), fingerprint, actor, now)
         if before_commit is not None:
             before_commit(session, result)
         session.commit()
@@ -147,7 +151,8 @@ def _check_category(category: str) -> None:
 
 # --- candidate lists (EML 230b) and nominations (EML 210) ----------------------------------------
 
-def _import_lists(session: Session, lists: CandidateLists, fingerprint: str, actor: str) -> ImportResult:
+def _import_lists(session: Session, lists: CandidateLists, fingerprint: str, actor: str,
+                  now: datetime) -> ImportResult:
     election = session.scalar(select(Election).where(Election.identifier == lists.election.identifier))
     created = False
     if election is None:
@@ -158,12 +163,29 @@ def _import_lists(session: Session, lists: CandidateLists, fingerprint: str, act
             f"ElectionCategory {lists.election.category} past niet bij verkiezing {election.identifier} "
             f"({election.category})"
         )
-    districts = _contest_districts(session, election, lists.contest_id)
+    frozen = _frozen(election, now)
+    if frozen is not None and lists.kind == "210":
+        raise ImportRefused(
+            f"de lijsten van {election.identifier} liggen vast sinds de dag van kandidaatstelling "
+            f"({frozen}): een kandidaatstelling (EML 210) wordt niet meer ingelezen. Het nummeren van de "
+            "lijsten (EML 230b) en de beslissingen van het centraal stembureau gaan wel door."
+        )
+    file_districts = _contest_districts(session, election, lists.contest_id)
     result = ImportResult(kind=lists.kind, election=election.identifier, created_election=created,
-                          fingerprint=fingerprint, districts=[d.number for d in districts])
-    summary = []
+                          fingerprint=fingerprint)
+    summary, mismatches, all_districts = [], [], set()
     for affiliation in lists.affiliations:
-        candidate_list, list_created = _find_or_create_list(session, election, affiliation)
+        districts = _affiliation_districts(session, election, affiliation, file_districts)
+        all_districts.update(d.number for d in districts)
+        candidate_list, list_created = _find_or_create_list(session, election, affiliation, districts)
+        numbered = (not list_created and affiliation.list_number is not None
+                    and candidate_list.number != affiliation.list_number)
+        if frozen is not None and not list_created:
+            mismatches += _changes_after_freeze(session, candidate_list, affiliation, districts)
+            if mismatches:
+                continue
+        if numbered:  # I 17: the prepared list gets its number; its identity and declarations stay
+            candidate_list.number = affiliation.list_number
         version, version_created = _find_or_create_version(session, candidate_list, affiliation, fingerprint)
         result.lists_created += list_created
         result.versions_created += version_created
@@ -175,8 +197,14 @@ def _import_lists(session: Session, lists: CandidateLists, fingerprint: str, act
             elif link.version_id != version.id:
                 # Earlier declarations keep pointing at the version they signed (H 4 lid 1).
                 link.version_id = version.id
-        summary.append({"list": candidate_list.id, "number": candidate_list.number,
-                        "version": version.version, "content_hash": version.content_hash})
+        summary.append({"list": candidate_list.id, "number": candidate_list.number, "numbered": numbered,
+                        "version": version.version, "content_hash": version.content_hash,
+                        "kieskringen": sorted(d.number for d in districts)})
+    if mismatches:
+        raise ImportRefused(
+            f"het bestand past niet bij de lijsten van {election.identifier}, die sinds de dag van kandidaatstelling "
+            f"({frozen}) vastliggen; er is niets ingelezen:\n" + "\n".join(f"- {line}" for line in mismatches))
+    result.districts = sorted(all_districts)
     session.flush()
     audit_services.append(session, actor=actor, action="lists.imported", election=election.identifier,
                           subject=f"contest:{lists.contest_id}",
@@ -185,11 +213,49 @@ def _import_lists(session: Session, lists: CandidateLists, fingerprint: str, act
     return result
 
 
+def _frozen(election: Election, now: datetime) -> str | None:
+    """From nomination day 17:00 a list's content is what was submitted (H 1, I 1): when frozen, the moment
+    as shown to people, else None."""
+    moment = list_content_frozen_at(election.nomination_date, election.window_closes_at)
+    if now < moment:
+        return None
+    return local(moment).strftime("%d-%m-%Y %H:%M")
+
+
+def _changes_after_freeze(session: Session, candidate_list: CandidateList, affiliation: Affiliation,
+                          districts: list[District]) -> list[str]:
+    """What importing ``affiliation`` would change about a frozen list: one line per change."""
+    digest = content_hash(candidates_json(affiliation))
+    name = candidate_list.designation or "blanco lijst"
+    lines = []
+    for district in districts:
+        link = session.get(ListDistrict, (candidate_list.id, district.id))
+        if link is None:
+            lines.append(f"lijst '{name}' is niet ingediend in kieskring {district.number} ({district.name})")
+        elif link.version.content_hash != digest:
+            lines.append(f"de kandidaten van lijst '{name}' in kieskring {district.number} ({district.name}) "
+                         "wijken af van de ingediende lijst")
+    return lines
+
+
+def _affiliation_districts(session: Session, election: Election, affiliation: Affiliation,
+                           file_districts: list[District]) -> list[District]:
+    """The kieskringen of one list: kr:ListData/kr:Contests when the file names them (H 4 lid 2: a list
+    stands only where it is submitted), else the file's ContestIdentifier."""
+    if not affiliation.contests:
+        return file_districts
+    found: dict[int, District] = {}
+    for contest_id in affiliation.contests:
+        for district in _contest_districts(session, election, contest_id):
+            found[district.number] = district
+    return [found[number] for number in sorted(found)]
+
+
 def _import_many(session: Session, nominations: list[CandidateLists], fingerprint: str,
-                 actor: str) -> ImportResult:
+                 actor: str, now: datetime) -> ImportResult:
     if not nominations:
         raise ImportRefused("er is niets om in te lezen")
-    results = [_import_lists(session, nomination, fingerprint, actor) for nomination in nominations]
+    results = [_import_lists(session, nomination, fingerprint, actor, now) for nomination in nominations]
     first = results[0]
     touched: dict[int, bool] = {}
     for result in results:
@@ -241,28 +307,47 @@ def _contest_districts(session: Session, election: Election, contest_id: str) ->
     return matching
 
 
-def find_list(session: Session, election: Election, affiliation: Affiliation) -> CandidateList | None:
+def find_list(session: Session, election: Election, affiliation: Affiliation,
+              districts: Sequence[District] = ()) -> CandidateList | None:
     """The existing list an affiliation of a list file refers to, or None when importing it creates a
-    new list: by list number when the file has one, else by aanduiding. The one rule, used by the
-    import itself and by whoever must check beforehand whom a file would touch."""
+    new list. A list's identity is its aanduiding (or, for a blanco list, the kieskring it stands in);
+    its number comes later, from the CSB (I 17). So a numbered file finds the list by number, else the
+    prepared list of the same aanduiding, which it then numbers. The one rule, used by the import itself
+    and by whoever must check beforehand whom a file would touch."""
     designation = (affiliation.designation or "").strip() or None
     query = select(CandidateList).where(CandidateList.election_id == election.id)
     if affiliation.list_number is not None:
         existing = session.scalar(query.where(CandidateList.number == affiliation.list_number))
-        if existing is not None and existing.designation != designation:
-            raise ImportRefused(
-                f"AffiliationIdentifier {affiliation.list_number}: lijst heette '{existing.designation}', "
-                f"nu '{designation}'"
-            )
-        return existing
+        if existing is not None:
+            if existing.designation != designation:
+                raise ImportRefused(
+                    f"AffiliationIdentifier {affiliation.list_number}: lijst heette '{existing.designation}', "
+                    f"nu '{designation}'"
+                )
+            return existing
     if designation is not None:
-        return session.scalar(query.where(CandidateList.designation == designation).order_by(CandidateList.id))
+        prepared = session.scalar(query.where(CandidateList.designation == designation).order_by(CandidateList.id))
+        if (prepared is not None and affiliation.list_number is not None and prepared.number is not None
+                and prepared.number != affiliation.list_number):
+            raise ImportRefused(
+                f"AffiliationIdentifier {affiliation.list_number}: de lijst '{designation}' heeft al nummer "
+                f"{prepared.number}"
+            )
+        return prepared
+    if affiliation.list_number is not None and districts:
+        # A blanco list is known by where it stands: the one unnumbered blanco list of these kieskringen.
+        blanco = session.scalars(
+            query.where(CandidateList.designation.is_(None), CandidateList.number.is_(None))
+            .join(ListDistrict, ListDistrict.list_id == CandidateList.id)
+            .where(ListDistrict.district_id.in_([d.id for d in districts])).distinct()).all()
+        return blanco[0] if len(blanco) == 1 else None
     return None  # a blanco nomination without a number is a new list
 
 
-def _find_or_create_list(session: Session, election: Election, affiliation: Affiliation) -> tuple[CandidateList, bool]:
+def _find_or_create_list(session: Session, election: Election, affiliation: Affiliation,
+                         districts: Sequence[District] = ()) -> tuple[CandidateList, bool]:
     designation = (affiliation.designation or "").strip() or None
-    existing = find_list(session, election, affiliation)
+    existing = find_list(session, election, affiliation, districts)
     if existing is not None:
         return existing, False
     created = CandidateList(election_id=election.id, number=affiliation.list_number, designation=designation)
@@ -353,24 +438,40 @@ def _update_settings(session: Session, identifier: str, actor: str, window_opens
     return election
 
 
-def set_exemption(session: Session, identifier: str, list_number: int, exempt: bool, basis: str | None,
+def set_exemption(session: Session, identifier: str, list_ref: int | str, exempt: bool, basis: str | None,
                   actor: str) -> CandidateList:
-    """H 4 lid 8: the CSB records that an aanduiding won a seat last time. Never for a blanco list."""
+    """H 4 lid 8: the CSB records that an aanduiding won a seat last time. ``list_ref`` is the aanduiding
+    (or, once numbered, the list number): an exemption may be recorded before the party submits its
+    list, which then is that list. Never for a blanco list."""
     begin_write(session)
     try:
-        return _set_exemption(session, identifier, list_number, exempt, basis, actor)
+        return _set_exemption(session, identifier, list_ref, exempt, basis, actor)
     except Exception:
         session.rollback()
         raise
 
 
-def _set_exemption(session: Session, identifier: str, list_number: int, exempt: bool, basis: str | None,
+def _set_exemption(session: Session, identifier: str, list_ref: int | str, exempt: bool, basis: str | None,
                    actor: str) -> CandidateList:
     election = get_election(session, identifier)
-    candidate_list = session.scalar(select(CandidateList).where(CandidateList.election_id == election.id,
-                                                                CandidateList.number == list_number))
-    if candidate_list is None:
-        raise SettingsRefused(f"verkiezing {identifier} heeft geen lijst {list_number}")
+    query = select(CandidateList).where(CandidateList.election_id == election.id)
+    if isinstance(list_ref, int):
+        candidate_list = session.scalar(query.where(CandidateList.number == list_ref))
+        if candidate_list is None:
+            raise SettingsRefused(f"verkiezing {identifier} heeft geen lijst {list_ref}")
+    else:
+        designation = " ".join(list_ref.split())
+        if not designation:
+            raise SettingsRefused("een blanco lijst heeft altijd ondersteuningsverklaringen nodig (art. H 4 lid 8)")
+        candidate_list = session.scalar(query.where(CandidateList.designation == designation)
+                                        .order_by(CandidateList.id))
+        if candidate_list is None and not exempt:
+            raise SettingsRefused(f"verkiezing {identifier} heeft geen lijst met de aanduiding '{designation}'")
+        if candidate_list is None:
+            # The aanduiding's list before its submission: the party's 210 will find it by this aanduiding.
+            candidate_list = CandidateList(election_id=election.id, number=None, designation=designation)
+            session.add(candidate_list)
+            session.flush()
     if exempt and not candidate_list.designation:
         raise SettingsRefused("een blanco lijst heeft altijd ondersteuningsverklaringen nodig (art. H 4 lid 8)")
     if exempt and not (basis or "").strip():
@@ -379,9 +480,17 @@ def _set_exemption(session: Session, identifier: str, list_number: int, exempt: 
     candidate_list.exempt_basis = (basis or "").strip() or None if exempt else None
     audit_services.append(session, actor=actor, action="list.exemption_set", election=identifier,
                           subject=f"list:{candidate_list.id}",
-                          payload={"number": list_number, "exempt": exempt, "basis": candidate_list.exempt_basis})
+                          payload={"number": candidate_list.number, "designation": candidate_list.designation,
+                                   "exempt": exempt, "basis": candidate_list.exempt_basis})
     session.commit()
     return candidate_list
+
+
+def exemptions(session: Session, election: Election) -> list[CandidateList]:
+    """The exempt aanduidingen of an election, submitted or not yet."""
+    return list(session.scalars(select(CandidateList).where(CandidateList.election_id == election.id,
+                                                            CandidateList.exempt.is_(True))
+                                .order_by(CandidateList.designation)))
 
 
 def describe(session: Session, identifier: str) -> dict[str, Any]:

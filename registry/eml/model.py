@@ -129,6 +129,9 @@ class Affiliation:
         str | None
     )  # <Type>: 'op zichzelf staande lijst' | 'stel gelijkluidende lijsten' | 'lijstengroep'
     candidates: tuple[Candidate, ...]
+    # kr:ListData/kr:Contests: the kieskringen this list is submitted in, when the file names them (a
+    # 210 for TK, PS or EP with ContestIdentifier "alle"); empty means the file's ContestIdentifier.
+    contests: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -648,11 +648,23 @@ def _read_affiliation(aff: etree._Element, kind: str, seen_ids: dict[int, int | 
     for cand in aff.iterfind(_e("Candidate")):
         candidate = _read_candidate(cand, list_label, seen_positions)
         candidates.append(candidate)
+    contests: list[str] = []
+    for contest in aff.iterfind("kr:ListData/kr:Contests/kr:Contest", _NS):
+        contest_id = _contest_id(contest)
+        if contest_id in contests:
+            raise EmlError(
+                f"kieskring {contest_id} staat twee keer in kr:Contests van {list_label}",
+                element=_name(contest),
+                attribute="Id",
+                line=contest.sourceline,
+            )
+        contests.append(contest_id)
     return Affiliation(
         list_number=list_number,
         designation=designation,
         list_type=list_type,
         candidates=tuple(candidates),
+        contests=tuple(contests),
     )
 
 

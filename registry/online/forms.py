@@ -28,6 +28,8 @@ class ConfirmForm(FlaskForm):
     # ASCII digits (\d also takes other scripts' digits) and at most 9 of them: it must fit an INTEGER id.
     list_id = HiddenField(validators=[InputRequired(), Regexp(r"^[0-9]{1,9}$")])
     submission = HiddenField(validators=[InputRequired(), Length(min=16, max=64), Regexp(r"^[A-Za-z0-9_\-]+$")])
+    # The content hash of the list version on this page: the declaration supports exactly it (H 4 lid 1).
+    list_version = HiddenField(validators=[InputRequired(), Regexp(r"^[0-9a-f]{64}$")])
     understood = BooleanField(
         _l("Ik steun deze lijst. Ik weet dat ik dit niet kan intrekken en dat ik maar één verklaring kan afleggen."),
         validators=[DataRequired(_l("Zet een vinkje als u deze lijst wilt steunen. Zonder vinkje leggen wij "

@@ -151,6 +151,14 @@ def _refused(election: Election, refusal: DeclarationRefused) -> Any:
     code = refusal.code
     if code is Refusal.ALREADY_DECLARED:
         return _already(election, own_declarations(db.session, election, _voter().bsn or ""))
+    if code is Refusal.LIST_CHANGED:
+        # The list changed after this voter saw it: show it as it is now, to confirm again (H 4 lid 1).
+        state = _voter_state(election)
+        if not isinstance(state, VoterCheck):
+            return state
+        form = ConfirmForm(formdata=None, list_id=str(refusal.details.get("list", "")),
+                           submission=secrets.token_urlsafe(24))
+        return _confirm_page(election, state, form, 409, changed=refusal)
     if code is Refusal.REGISTRY_UNAVAILABLE:
         seconds = retry_after_seconds()
         return render_template("online/refused.html", election=election, title=_("Even geduld"),
@@ -229,12 +237,14 @@ def confirm(election: str) -> Any:
     return _confirm_page(record, state, confirm_form)
 
 
-def _confirm_page(election: Election, voter: VoterCheck, form: ConfirmForm, status: int = 200) -> Any:
+def _confirm_page(election: Election, voter: VoterCheck, form: ConfirmForm, status: int = 200,
+                  changed: DeclarationRefused | None = None) -> Any:
     chosen = next(((cl, link) for cl, link in voter.lists if str(cl.id) == form.list_id.data), None)
     if chosen is None:
         return _refused(election, DeclarationRefused(Refusal.WRONG_KIESKRING, ""))
+    form.list_version.data = chosen[1].version.content_hash  # the version this page shows
     return render_template("online/confirm.html", election=election, voter=voter, candidate_list=chosen[0],
-                           version=chosen[1].version, form=form), status
+                           version=chosen[1].version, form=form, changed=changed), status
 
 
 @online.post("/verklaren/<election>/vastleggen")
@@ -249,7 +259,8 @@ def declare(election: str) -> Any:
         state = _voter_state(record)
         if not isinstance(state, VoterCheck):
             return state
-        if not (form.list_id.data or "").isdigit() or form.list_id.errors or form.submission.errors:
+        if (not (form.list_id.data or "").isdigit() or form.list_id.errors or form.submission.errors
+                or form.list_version.errors):
             # Tampered or incomplete hidden fields: start again at step 1; nothing was recorded.
             return redirect(url_for("online.choose", election=record.identifier), 303)
         return _confirm_page(record, state, form, 422)
@@ -284,7 +295,7 @@ def _record(election: Election, form: ConfirmForm) -> Any:
     try:
         recorded = record_declaration(db.session, person_registry(), DeclarationRequest(
             election=election.identifier, list_id=list_id, channel=Channel.ONLINE, bsn=identity.bsn or "",
-            actor=identity.actor, attestation_extra={"acr": identity.acr},
+            actor=identity.actor, attestation_extra={"acr": identity.acr}, list_version=form.list_version.data,
         ), before_commit=store)
     except DeclarationRefused as refusal:
         if refusal.code is Refusal.REGISTRY_UNAVAILABLE:

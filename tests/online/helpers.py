@@ -76,7 +76,7 @@ def choose(client: Any, designation: str) -> Any:
 
 def confirm_data(confirm_page: str, tick: bool = True) -> dict[str, str]:
     data = {"csrf_token": csrf(confirm_page), "list_id": hidden(confirm_page, "list_id"),
-            "submission": hidden(confirm_page, "submission")}
+            "submission": hidden(confirm_page, "submission"), "list_version": hidden(confirm_page, "list_version")}
     if tick:
         data["understood"] = "y"
     return data

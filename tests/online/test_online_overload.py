@@ -31,8 +31,9 @@ def busy(response) -> str:
 
 def retry(browser, busy_page: str):
     """Press "Opnieuw proberen" on the busy page: the very same confirmation once more."""
-    fields = dict(re.findall(r'name="(csrf_token|list_id|submission|understood)"[^>]*value="([^"]*)"', busy_page))
-    assert set(fields) == {"csrf_token", "list_id", "submission", "understood"}
+    fields = dict(re.findall(r'name="(csrf_token|list_id|submission|list_version|understood)"[^>]*value="([^"]*)"',
+                             busy_page))
+    assert set(fields) == {"csrf_token", "list_id", "submission", "list_version", "understood"}
     return browser.post(f"{CHOOSE}vastleggen", data=fields)
 
 

@@ -137,7 +137,8 @@ def test_a_list_outside_the_voters_kieskring_cannot_be_chosen(app, session, list
     tampered = haarlem.post(f"{CHOOSE}bevestigen", data={"csrf_token": csrf(page), "list_id": str(list_in_amsterdam)})
     assert tampered.status_code == 422 and "doet niet mee in de kieskring waar u woont" in html(tampered)
     forced = haarlem.post(f"{CHOOSE}vastleggen", data={"csrf_token": csrf(page), "list_id": str(list_in_amsterdam),
-                                                       "submission": "s" * 24, "understood": "y"})
+                                                       "submission": "s" * 24, "list_version": "0" * 64,
+                                                       "understood": "y"})
     assert forced.status_code == 422 and "doet niet mee in de kieskring waar u woont" in html(forced)
     amsterdam = voter(app, "voter_amsterdam_1")
     assert "Amsterdamse Lijst" in html(amsterdam.get(CHOOSE)) and "Volt" not in html(amsterdam.get(CHOOSE))
