@@ -25,6 +25,9 @@ from tests.auth.helpers import bearer_token
 from tests.conftest import AMS, EML, PROJECT, base_config, bsn, import_eml
 from tests.online.helpers import confirm_data, csrf, forget_g_after_each_request, html, open_window, voter
 from tests.party.helpers import nomination_210
+from tests.support import pages
+
+page_audit = pages.page_audit  # the fixture: every page served in a test here is checked (title, h1, labels)
 
 HAARLEM = "Kandidatenlijsten_TK2025_Haarlem.eml.xml"
 START = "/balie/TK2025/"
@@ -421,3 +424,22 @@ def test_H4_lid3_foreign_documents_outside_the_rule_are_refused_by_the_api(app, 
                  "/api/v1/elections/GR2026_Assen/declarations")
     assert answer.status_code == 422 and answer.get_json()["type"].endswith("/invalid-document")
     assert answer.get_json()["field"] == field
+
+
+def test_H4_lid8_the_csb_records_an_exemption_by_aanduiding_on_its_pages(app, session, login_as, page_audit):
+    forget_g_after_each_request(app)
+    import_eml(session, "Verkiezingsdefinitie_TK2025.eml.xml")
+    member = login_as("csb:TK2025")
+    page = member.get("/csb/TK2025/vrijstellingen")
+    assert page.status_code == 200 and "Nog geen vrijstellingen." in html(page)
+    missing = member.post("/csb/TK2025/vrijstellingen", data={"csrf_token": csrf(html(page)), "designation": "Volt"})
+    assert missing.status_code == 422 and "Noem de verkiezing waarbij de aanduiding een zetel won." in html(missing)
+    done = member.post("/csb/TK2025/vrijstellingen", data={"csrf_token": csrf(html(page)), "designation": "Volt",
+                                                           "basis": "zetel bij TK2023"})
+    assert done.status_code == 303
+    after = html(member.get(done.location))
+    assert "De vrijstelling is vastgelegd." in after and "Volt" in after and "nog geen" in after
+    (volt,) = lists_named(session, "Volt")
+    assert volt.exempt and volt.exempt_basis == "zetel bij TK2023"
+    # A clerk of a municipality has no business here.
+    assert login_as("clerk:GM0392").get("/csb/TK2025/vrijstellingen").status_code in (403, 404)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, TextAreaField
+from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from registry.csb.services import REASON_MAX, REASON_MIN
@@ -31,3 +31,14 @@ class FinalForm(FlaskForm):
                     Length(min=REASON_MIN, max=REASON_MAX,
                            message=_l("Schrijf %(min)s tot %(max)s tekens.", min=REASON_MIN, max=REASON_MAX))],
         render_kw={"rows": 2})
+
+
+class ExemptionForm(FlaskForm):
+    """H 4 lid 8: an aanduiding that won a seat last time needs no declarations; recorded before or during
+    the window, also before the party has submitted its list."""
+
+    designation = StringField(_l("Aanduiding, zoals de partij haar heeft laten registreren"),
+                              validators=[DataRequired(_l("Vul de aanduiding in.")), Length(max=300)])
+    basis = StringField(_l("Grondslag: bij welke verkiezing won deze aanduiding een zetel?"),
+                        validators=[DataRequired(_l("Noem de verkiezing waarbij de aanduiding een zetel won.")),
+                                    Length(max=300)])

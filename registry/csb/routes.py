@@ -17,7 +17,7 @@ from werkzeug.exceptions import NotFound
 
 from auth.access import api_role_required, current_identity, require_election, role_required
 from registry.csb import documents
-from registry.csb.forms import FinalForm, RulingForm, SessionForm
+from registry.csb.forms import ExemptionForm, FinalForm, RulingForm, SessionForm
 from registry.csb.models import Shortage
 from registry.csb.services import (
     PHASE_LABELS,
@@ -38,6 +38,7 @@ from registry.csb.services import (
 )
 from registry.db import db, utcnow
 from registry.documents.services import dutch_date, dutch_datetime
+from registry.elections import services as elections
 from registry.elections.models import CandidateList, Election
 from registry.problems import problem
 
@@ -232,6 +233,29 @@ def declaration(election: Election, declaration_id: int) -> Any:
 @election_scoped
 def multiple(election: Election) -> Any:
     return render_template("csb/multiple.html", election=election, groups=multiple_signers(db.session, election))
+
+
+@csb.route("/<election>/vrijstellingen", methods=["GET", "POST"])
+@role_required("csb")
+@election_scoped
+def exemptions(election: Election) -> Any:
+    """H 4 lid 8 by aanduiding: which lists need no declarations, recorded with their basis."""
+    form = ExemptionForm()
+    refused, status = None, 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                elections.set_exemption(db.session, election.identifier, form.designation.data, True,
+                                        form.basis.data, _actor())
+            except elections.SettingsRefused as exc:
+                refused, status = str(exc), 422
+            else:
+                return redirect(url_for("csb.exemptions", election=election.identifier, gedaan="1"), code=303)
+        else:
+            status = 422
+    return render_template("csb/exemptions.html", election=election, form=form, refused=refused,
+                           exempt=elections.exemptions(db.session, election),
+                           done=request.args.get("gedaan") == "1"), status
 
 
 # --- documents ----------------------------------------------------------------------------------------
