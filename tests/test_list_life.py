@@ -443,3 +443,23 @@ def test_H4_lid8_the_csb_records_an_exemption_by_aanduiding_on_its_pages(app, se
     assert volt.exempt and volt.exempt_basis == "zetel bij TK2023"
     # A clerk of a municipality has no business here.
     assert login_as("clerk:GM0392").get("/csb/TK2025/vrijstellingen").status_code in (403, 404)
+
+
+def test_H4_lid1_one_aanduiding_with_other_candidates_in_other_groups_of_kieskringen(app, session):
+    import_eml(session, "Verkiezingsdefinitie_TK2025.eml.xml")
+    now = now_open(session)
+    north = with_contests(nomination_210("Twee Groepen", contest="alle"), 1, 2)
+    west = with_contests(nomination_210("Twee Groepen", contest="alle"), 9, 10).replace(
+        b"<xnl:LastName>Tansen</xnl:LastName>", b"<xnl:LastName>Westra</xnl:LastName>")
+    elections.import_file(session, north, "noord.eml.xml", "test", now=now)
+    elections.import_file(session, west, "west.eml.xml", "test", now=now)
+    (party,) = lists_named(session, "Twee Groepen")
+    assert kieskringen(session, party.id) == [1, 2, 9, 10]
+    per_district = dict(session.execute(
+        select(District.number, ListVersion.candidates).join(ListDistrict, ListDistrict.district_id == District.id)
+        .join(ListVersion, ListVersion.id == ListDistrict.version_id).where(ListDistrict.list_id == party.id)).all())
+    assert per_district[1][0]["last_name"] == "Tansen" and per_district[10][0]["last_name"] == "Westra"
+    # A Haarlem voter (kieskring 10) supports the western variant.
+    recorded = record_declaration(session, person_registry(), counter_request("voter_haarlem_1", party.id))
+    assert session.get(ListVersion, session.get(Declaration, recorded.id).list_version_id).candidates[0][
+        "last_name"] == "Westra"
