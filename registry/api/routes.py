@@ -6,6 +6,7 @@ Errors are RFC 9457 problem+json whose type ends in a stable slug (registry.prob
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -16,7 +17,7 @@ from sqlalchemy.exc import OperationalError
 from auth.access import Identity, api_role_required, current_identity, require_election
 from registry.admission import SlotGuard
 from registry.api import idempotency
-from registry.api.openapi import openapi_document
+from registry.api.openapi import BATCH_FIELDS, DECLARATION_FIELDS, MAX_BATCH, MAX_ID, openapi_document
 from registry.db import db
 from registry.declarations.services import (
     DeclarationRecorded,
@@ -33,8 +34,6 @@ from registry.problems import problem
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 
-MAX_BATCH = 1000
-MAX_ID = 2**31 - 1  # the largest id an INTEGER column holds (PostgreSQL int4)
 RETRY_AFTER_SECONDS = 5
 BUSY_RETRY_AFTER_SECONDS = 1  # a full house clears in milliseconds; clients spread their retries
 
@@ -154,9 +153,10 @@ def create_declaration(election: str) -> Response:
         return problem(400, "idempotency-key-missing", "Idempotency-Key ontbreekt",
                        "Stuur een unieke Idempotency-Key-header mee, zodat een herhaald verzoek nooit twee keer "
                        "vastlegt.")
-    if len(key) > idempotency.MAX_KEY_LENGTH:
-        return problem(400, "idempotency-key-invalid", "Idempotency-Key te lang",
-                       f"Een Idempotency-Key is hoogstens {idempotency.MAX_KEY_LENGTH} tekens.")
+    if not idempotency.key_ok(key):
+        return problem(400, "idempotency-key-invalid", "Ongeldige Idempotency-Key",
+                       f"Een Idempotency-Key is 1 tot {idempotency.MAX_KEY_LENGTH} zichtbare ASCII-tekens zonder "
+                       "spaties, zoals een UUID.")
     try:
         body = _json_object()
     except BadBody as exc:
@@ -169,9 +169,13 @@ def create_declaration(election: str) -> Response:
 def create_batch(election: str) -> Response:
     """Paper declarations signed at the counter (e.g. during an outage); each item has its own id."""
     identity = _identity()
+    record = _election_or_404(election)  # one answer for the batch, not one refusal per item
+    if isinstance(record, Response):
+        return record
     try:
         body = _json_object()
         items = body.get("declarations")
+        _refuse_unknown_members(body, {"declarations"})
         if not isinstance(items, list) or not items:
             raise BadBody("'declarations' moet een niet-lege lijst zijn.", "/declarations")
         if len(items) > MAX_BATCH:
@@ -199,6 +203,7 @@ def create_batch(election: str) -> Response:
 
 def _declare(identity: Identity, election: str, body: dict[str, Any], before_commit: Any,
              paper: bool = False) -> DeclarationRecorded:
+    _refuse_unknown_members(body, DECLARATION_FIELDS.keys() | (BATCH_FIELDS.keys() if paper else set()))
     list_id = body.get("list")
     # A list id is a database integer: a number beyond it is no list (and would overflow the driver).
     if not isinstance(list_id, int) or isinstance(list_id, bool) or not 0 < list_id <= MAX_ID:
@@ -226,6 +231,14 @@ def _declare(identity: Identity, election: str, body: dict[str, Any], before_com
             actor=identity.actor, counter_municipality=municipality, document_type=document["type"],
             document_number=document["number"], signed_at=signed_at, keep_if_duplicate=paper)
     return record_declaration(db.session, person_registry(), declaration, before_commit=before_commit)
+
+
+def _refuse_unknown_members(body: dict[str, Any], known: Collection[str]) -> None:
+    """A member the OpenAPI document does not name is a mistake (a typo would otherwise be silently ignored)."""
+    unknown = sorted(set(body) - set(known))
+    if unknown:
+        pointer = "/" + unknown[0].replace("~", "~0").replace("/", "~1")  # RFC 6901
+        raise BadBody(f"Onbekend veld: {', '.join(unknown)}. Zie /api/v1/openapi.json.", pointer)
 
 
 def _acting_municipality(identity: Identity, body: dict[str, Any]) -> str:
@@ -377,7 +390,7 @@ def my_declarations() -> Response:
     return jsonify([d.as_api() for d in all_own_declarations(db.session, identity.bsn or "")])
 
 
-@api.get("/elections/<election>/lists/<int:list_id>/progress")
+@api.get(f"/elections/<election>/lists/<int(min=1, max={MAX_ID}):list_id>/progress")
 @api_role_required("party_agent", "csb")
 @limiter.limit(per_address_limit)
 def list_progress(election: str, list_id: int) -> Response:
@@ -407,4 +420,4 @@ def list_progress(election: str, list_id: int) -> Response:
 
 @api.get("/openapi.json")
 def openapi() -> Response:
-    return jsonify(openapi_document())
+    return jsonify(openapi_document({refusal.value: REFUSAL_STATUS.get(refusal, 422) for refusal in Refusal}))
