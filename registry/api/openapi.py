@@ -392,6 +392,11 @@ def openapi_document(refusal_status: Mapping[str, int]) -> dict[str, Any]:
                 {"200": {**_json({"type": "array", "items": {"$ref": "#/components/schemas/CandidateList"}},
                                  "lists"),
                          "links": {
+                             "declare": {"operationId": "createDeclaration",
+                                         "description": "a voter declares for this list (staff add bsn and "
+                                                        "identity_document)",
+                                         "parameters": {"election": "$request.path.election"},
+                                         "requestBody": {"list": "$response.body#/0/id"}},
                              "progress": {"operationId": "listProgress",
                                           "parameters": {"election": "$request.path.election",
                                                          "list": "$response.body#/0/id"}},
