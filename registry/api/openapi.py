@@ -13,10 +13,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from registry.api.idempotency import KEY_PATTERN, MAX_KEY_LENGTH
+from registry.db import MAX_ID
 from registry.declarations.services import Refusal
 from registry.problems import PROBLEM_BASE, problem_type
 
-MAX_ID = 2**31 - 1  # the largest id an INTEGER column holds (PostgreSQL int4)
 MAX_BATCH = 1000
 
 # Every problem type the API answers, with when. The refusals of a declaration (registry.declarations) come

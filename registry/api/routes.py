@@ -17,8 +17,8 @@ from sqlalchemy.exc import OperationalError
 from auth.access import Identity, api_role_required, current_identity, require_election
 from registry.admission import SlotGuard
 from registry.api import idempotency
-from registry.api.openapi import BATCH_FIELDS, DECLARATION_FIELDS, MAX_BATCH, MAX_ID, openapi_document
-from registry.db import db
+from registry.api.openapi import BATCH_FIELDS, DECLARATION_FIELDS, MAX_BATCH, openapi_document
+from registry.db import MAX_ID, db
 from registry.declarations.services import (
     DeclarationRecorded,
     DeclarationRefused,
@@ -390,7 +390,7 @@ def my_declarations() -> Response:
     return jsonify([d.as_api() for d in all_own_declarations(db.session, identity.bsn or "")])
 
 
-@api.get(f"/elections/<election>/lists/<int(min=1, max={MAX_ID}):list_id>/progress")
+@api.get("/elections/<election>/lists/<int:list_id>/progress")
 @api_role_required("party_agent", "csb")
 @limiter.limit(per_address_limit)
 def list_progress(election: str, list_id: int) -> Response:
