@@ -22,6 +22,8 @@ NAMING = {
 
 db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING))
 
+MAX_ID = 2**31 - 1  # the largest id an INTEGER column holds (PostgreSQL int4)
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """Timezone-aware datetimes stored as UTC; SQLite would otherwise drop the offset."""

@@ -99,12 +99,14 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Any:
+        # Werkzeug's own headers for this error, e.g. the Allow that a 405 must carry (RFC 9110 §15.5.6).
+        headers = {name: value for name, value in exc.get_headers() if name.lower() != "content-type"}
         if request.path.startswith("/api/"):
             slug = {401: "unauthenticated", 403: "forbidden", 404: "not-found", 405: "method-not-allowed",
                     413: "request-too-large"}.get(exc.code or 500, "http-error")
-            return problem(exc.code or 500, slug, exc.name, exc.description or exc.name)
+            return problem(exc.code or 500, slug, exc.name, exc.description or exc.name, headers=headers)
         if exc.code in HTTP_ERROR_PAGES:
             # abort(404) and friends: a Dutch page of this site instead of Werkzeug's English one.
             title, message = HTTP_ERROR_PAGES[exc.code]
-            return render_template_string(HTTP_ERROR_PAGE, title=title, message=message), exc.code
+            return render_template_string(HTTP_ERROR_PAGE, title=title, message=message), exc.code, headers
         return exc

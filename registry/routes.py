@@ -6,10 +6,13 @@ the URL map and fails on any route that is neither.
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Flask, Response, jsonify, redirect, render_template, request
 from sqlalchemy import select, text
+from werkzeug.routing import IntegerConverter, Map
 
-from registry.db import db
+from registry.db import MAX_ID, db
 from registry.elections.models import Election
 
 public = Blueprint("public", __name__)
@@ -72,8 +75,19 @@ def health() -> tuple[object, int]:
     return jsonify(status="ok"), 200
 
 
+class DatabaseId(IntegerConverter):
+    """``<int:…>`` matches only what an INTEGER column holds: a larger number is no row (404), where
+    PostgreSQL would refuse to compare it with an int4 column (a 500)."""
+
+    def __init__(self, url_map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(url_map, *args, **kwargs)
+
+
 def register_blueprints(app: Flask) -> None:
     import auth
+
+    app.url_map.converters["int"] = DatabaseId  # before any rule is added: rules bind their converter then
     from auth import api as auth_api
     from auth import pages as auth_pages
     from auth.rp import routes as auth_routes

@@ -305,7 +305,7 @@ def test_real_responses_validate_against_the_openapi_schemas(client, session, cl
     validate(created.get_json(), "#/components/schemas/Declaration")
     refused = declare(client, clerk_token, counter_body(session, "voter_haarlem_1"))
     validate(refused.get_json(), "#/components/schemas/Problem")
-    assert "already-declared" in spec["components"]["schemas"]["Problem"]["properties"]["type"]["description"]
+    assert PROBLEM_BASE + "already-declared" in spec["components"]["schemas"]["Problem"]["properties"]["type"]["enum"]
 
 
 def test_unknown_api_paths_and_methods_are_problems(client, clerk_token):
@@ -313,3 +313,69 @@ def test_unknown_api_paths_and_methods_are_problems(client, clerk_token):
     assert missing.status_code == 404 and slug(missing) == "not-found"
     wrong = client.delete(f"{BASE}/declarations", headers=auth(clerk_token, None))
     assert wrong.status_code == 405 and slug(wrong) == "method-not-allowed"
+    assert set(wrong.headers["Allow"].split(", ")) == {"OPTIONS", "POST"}  # RFC 9110 §15.5.6
+    trace = client.open("/api/v1/whoami", method="TRACE")
+    assert trace.status_code == 405 and set(trace.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}
+
+
+def test_a_page_answers_405_with_allow_too(client):
+    response = client.delete("/privacy")
+    assert response.status_code == 405 and "Dit kan hier niet" in response.get_data(as_text=True)
+    assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}
+
+
+@pytest.mark.parametrize("key", ["met spatie", "sleutel-é", "x" * 201])
+def test_an_idempotency_key_outside_its_pattern_is_refused(client, session, clerk_token, key):
+    response = client.post(f"{BASE}/declarations", json=counter_body(session, "voter_haarlem_1"),
+                           headers={"Authorization": f"Bearer {clerk_token}", "Idempotency-Key": key})
+    assert response.status_code == 400 and slug(response) == "idempotency-key-invalid"
+    assert count(session) == 0
+
+
+def test_a_member_the_document_does_not_name_is_refused(client, session, clerk_token):
+    typo = {**counter_body(session, "voter_haarlem_1"), "identity_documnet": PASSPORT}
+    response = declare(client, clerk_token, typo)
+    assert response.status_code == 422 and slug(response) == "invalid-request"
+    assert response.get_json()["pointer"] == "/identity_documnet"
+    extra = client.post(f"{BASE}/declarations/batch", json={"declarations": [{"id": "1"}], "dry_run": True},
+                        headers=auth(clerk_token, None))
+    assert extra.status_code == 422 and extra.get_json()["pointer"] == "/dry_run"
+    assert count(session) == 0
+
+
+def test_a_batch_for_an_unknown_election_is_one_404(client, clerk_token):
+    response = client.post("/api/v1/elections/XX1999/declarations/batch", json={"declarations": [{"id": "1"}]},
+                           headers=auth(clerk_token, None))
+    assert response.status_code == 404 and slug(response) == "unknown-election"
+
+
+@pytest.mark.parametrize("operation", ["progress", "dossier"])
+def test_a_list_id_beyond_the_database_integer_is_404_not_an_overflow(client, open_tk2025, operation):
+    # PostgreSQL's int4 overflowed on 2**31 (a 500); the route now takes only ids the column can hold.
+    token = bearer_token(client, "csb:TK2025")
+    response = client.get(f"{BASE}/lists/{2**31}/{operation}", headers=auth(token, None))
+    assert response.status_code == 404 and slug(response) == "not-found"
+
+
+def test_the_document_enumerates_every_refusal_with_its_status(client):
+    from registry.api.routes import REFUSAL_STATUS
+    from registry.declarations.services import Refusal
+
+    responses = client.get("/api/v1/openapi.json").get_json()["paths"]["/elections/{election}/declarations"][
+        "post"]["responses"]
+    for refusal in Refusal:
+        status = str(REFUSAL_STATUS.get(refusal, 422))
+        narrowed = responses[status]["content"]["application/problem+json"]["schema"]["properties"]["type"]
+        assert PROBLEM_BASE + refusal.value in narrowed["enum"], (refusal, status)
+
+
+def test_the_text_pattern_refuses_exactly_what_the_input_guard_refuses():
+    import re
+
+    from registry.api.openapi import TEXT
+    from registry.input_guard import FORBIDDEN
+
+    pattern = re.compile(TEXT)
+    for code in [*range(0x00, 0x80), 0xA0, 0x2028, 0xFFFD]:
+        char = chr(code)
+        assert (pattern.fullmatch(char) is None) == bool(FORBIDDEN.search(char)), hex(code)

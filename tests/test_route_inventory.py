@@ -80,3 +80,30 @@ def test_placeholder_pages_step_aside_for_a_feature(app):
     before = len(list(app.url_map.iter_rules()))
     pages.register(app)
     assert len(list(app.url_map.iter_rules())) == before
+
+
+def test_no_url_takes_an_id_beyond_the_database_integer(app):
+    # PostgreSQL refuses to compare 2**31 with an int4 column (a 500 on every page or API call that looked
+    # one up); every <int:…> in a URL stops at the column's largest value, so a larger one is a 404.
+    from werkzeug.exceptions import NotFound
+    from werkzeug.routing import IntegerConverter, RequestRedirect
+
+    from registry.db import MAX_ID
+
+    adapter = app.url_map.bind("localhost")
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        converters = rule._converters  # the rule's own view of its placeholders
+        if not any(isinstance(c, IntegerConverter) for c in converters.values()):
+            continue
+        method = sorted(rule.methods - {"HEAD", "OPTIONS"})[0]
+        for value, matches in ((MAX_ID, True), (MAX_ID + 1, False)):
+            values = {name: value if isinstance(c, IntegerConverter) else "TK2025" for name, c in converters.items()}
+            path = rule.build(values, append_unknown=False)[1]
+            try:
+                endpoint, _ = adapter.match(path, method)
+            except (NotFound, RequestRedirect):
+                endpoint = None
+            assert (endpoint == rule.endpoint) is matches, (rule.rule, value, endpoint)
+        checked += 1
+    assert checked >= 10

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -23,6 +24,15 @@ from registry.db import begin_write, utcnow
 # A key still in flight after this long belongs to a request that died; a retry may take it over.
 STALE_AFTER = timedelta(seconds=30)
 MAX_KEY_LENGTH = 200
+# Visible ASCII only, as a UUID or a hash prints: the key is stored and compared byte for byte, so text that
+# a proxy could re-encode (accents, spaces, control characters) is refused instead of silently mismatching.
+KEY_PATTERN = f"^[!-~]{{1,{MAX_KEY_LENGTH}}}$"
+_KEY = re.compile(KEY_PATTERN)
+
+
+def key_ok(key: str) -> bool:
+    """A present key (already stripped) that may be stored: KEY_PATTERN, which the OpenAPI document states."""
+    return _KEY.fullmatch(key) is not None
 
 
 def request_hash(method: str, path: str, body: Any) -> str:

@@ -1,18 +1,86 @@
-"""The OpenAPI 3.1 document of /api/v1; a test checks it against the routes and real responses."""
+"""The OpenAPI 3.1 document of /api/v1: what each operation takes, and every status and problem type it answers.
+
+tests/test_api_contract.py fuzzes the running API against this document for every role (schemathesis,
+all checks), so the two cannot drift apart. To add a problem type: one line in PROBLEM_SLUGS, and its
+status under the operations that answer it (a declaration refusal needs only its Refusal member and
+REFUSAL_STATUS in routes.py: the document takes them from there). To add a member to a declaration
+body: one line in DECLARATION_FIELDS; the API refuses members the document does not name.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from registry.problems import PROBLEM_BASE
+from registry.api.idempotency import KEY_PATTERN, MAX_KEY_LENGTH
+from registry.db import MAX_ID
+from registry.declarations.services import Refusal
+from registry.problems import PROBLEM_BASE, problem_type
 
-SLUGS = [
-    "already-declared", "invalid-bsn", "invalid-document", "unknown-list", "unknown-election", "not-eligible",
-    "not-registered-here", "wrong-kieskring", "window-closed", "online-closed", "registry-unavailable",
-    "data-destroyed", "idempotency-key-missing", "idempotency-key-invalid", "idempotency-key-reused",
-    "request-in-flight", "invalid-request", "service-unavailable", "unauthenticated", "forbidden", "not-found",
-    "too-many-requests", "list-exempt", "list-changed",
-]
+MAX_BATCH = 1000
+
+# Every problem type the API answers, with when. The refusals of a declaration (registry.declarations) come
+# from Refusal itself.
+PROBLEM_SLUGS: dict[str, str] = {
+    "invalid-characters": "a control character (U+0000–U+001F but tab, newline, carriage return) anywhere "
+                          "in the request",
+    "unauthenticated": "no bearer token", "invalid-token": "a token that is expired, forged or for another "
+                                                           "audience",
+    "insufficient-assurance": "the login's level of assurance is below the minimum (RFC 9470)",
+    "identity-provider-unavailable": "the issuer's keys could not be fetched; see Retry-After",
+    "forbidden": "the token's roles do not allow this operation, municipality, election or list",
+    "not-found": "no such path (or a path parameter outside its pattern), or a municipality in no election",
+    "method-not-allowed": "the path exists, the method does not; Allow names the methods",
+    "request-too-large": "the body is larger than STEUNREGISTER_MAX_REQUEST_BYTES",
+    "too-many-requests": "rate limit reached; see Retry-After",
+    "service-unavailable": "the database is unreachable; nothing was recorded, see Retry-After",
+    "busy": "every declaration slot of this process is taken; nothing was recorded, see Retry-After",
+    "idempotency-key-missing": "no Idempotency-Key header", "idempotency-key-invalid": "an Idempotency-Key "
+                                                                                       "outside its pattern",
+    "idempotency-key-reused": "this Idempotency-Key belongs to a different request",
+    "request-in-flight": "a request with this Idempotency-Key is still being handled; see Retry-After",
+    "invalid-request": "the body is not a JSON object (400) or a member is wrong (422, with a JSON pointer)",
+    "signing-key-unavailable": "the dossier signing key cannot be used",
+    **{refusal.value: "declaration refused: " + refusal.name.lower().replace("_", " ") for refusal in Refusal},
+}
+
+TEXT = "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f]*$"  # registry.input_guard.FORBIDDEN refuses the others
+ELECTION_ID = {"type": "string", "maxLength": 80, "examples": ["TK2025"],
+               # kr:ElectionIdType of the Kiesraad's EML_NL schemas, which every imported election passes
+               "pattern": "^(EP|EK|TK|GR|BC|GC|ER|PS|AB|NR|PR|LR|IR)2[0-9]{3}([0-9]{4})?(_[A-Za-z0-9_-]*)?$"}
+MUNICIPALITY_CODE = {"type": "string", "pattern": "^GM[0-9]{4}$", "examples": ["GM0392"]}
+ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+
+# The members of a declaration body, in one place: the document shows them and the API refuses any other.
+DECLARATION_FIELDS: dict[str, Any] = {
+    "list": {**ID, "description": "the list id from GET …/lists"},
+    "list_version": {
+        "description": "the list version the voter was shown (H 4 lid 1): its `version` number or its `content_hash` "
+                       "from GET …/lists. When the list has changed since, the answer is 409 list-changed with the "
+                       "version that stands now (`list_version`, `list_version_hash`): show the voter that one. "
+                       "Without it, the declaration supports the version that stands when it is recorded.",
+        "oneOf": [ID, {"type": "string", "pattern": "^[0-9a-f]{64}$"}]},
+    "bsn": {"type": "string", "pattern": "^[0-9 .-]{8,20}$",
+            "description": "clerk or municipal system only: 9 digits (spaces, dots and hyphens are ignored) that "
+                           "pass the 11-proof; never stored or answered"},
+    "identity_document": {
+        "type": "object", "required": ["type", "number"], "additionalProperties": False,
+        "description": "clerk or municipal system only",
+        "properties": {
+            "type": {"type": "string", "enum": ["paspoort", "identiteitskaart", "rijbewijs", "verblijfsdocument"]},
+            "number": {"type": "string", "pattern": "^[A-Za-z0-9 .-]{1,40}$",
+                       "description": "checked for the shape of its type, never stored"},
+            "country": {"type": "string", "pattern": "^[A-Za-z]{2}$", "default": "NL",
+                        "description": "ISO 3166 code of the issuing state: NL, or, for a passport or identity card, "
+                                       "a state of the EU, the EEA or Switzerland"}}},
+    "municipality": {**MUNICIPALITY_CODE, "description": "clerk or municipal system, only when the token covers "
+                                                         "several municipalities"},
+}
+BATCH_FIELDS: dict[str, Any] = {
+    "id": {"type": "string", "minLength": 1, "maxLength": 100, "pattern": TEXT,
+           "description": "the client's id of this paper declaration; a repeat returns the first answer"},
+    "signed_at": {"type": "string", "format": "date-time", "description": "when the voter signed, with a zone"},
+}
 
 
 def _problem_ref(description: str) -> dict[str, Any]:
@@ -38,10 +106,16 @@ CANDIDATE = {
 SCHEMAS: dict[str, Any] = {
     "Problem": {
         "type": "object",
-        "required": ["type", "title", "status"],
+        "description": "RFC 9457 problem details; type is " + PROBLEM_BASE + "<slug>: "
+                       + "; ".join(f"{slug}: {meaning}" for slug, meaning in PROBLEM_SLUGS.items()),
+        "required": ["type", "title", "status", "detail"],
         "properties": {
-            "type": {"type": "string", "description": f"{PROBLEM_BASE}<slug>; slugs: {', '.join(SLUGS)}"},
-            "title": {"type": "string"}, "status": {"type": "integer"}, "detail": {"type": "string"},
+            "type": {"type": "string", "enum": [problem_type(slug) for slug in PROBLEM_SLUGS]},
+            "title": {"type": "string"}, "status": {"type": "integer", "minimum": 400, "maximum": 599},
+            "detail": {"type": "string", "description": "what happened this time and what to do (Dutch)"},
+            "pointer": {"type": "string", "description": "invalid-request: JSON Pointer to the member at fault"},
+            "reason": {"type": "string", "description": "the token problems: which check failed"},
+            "field": {"type": "string", "description": "invalid-document: type or number"},
         },
     },
     "Election": {
@@ -77,25 +151,10 @@ SCHEMAS: dict[str, Any] = {
     },
     "DeclarationRequest": {
         "type": "object",
+        "description": "a voter sends only list; a clerk or municipal system also bsn and identity_document",
         "required": ["list"],
-        "properties": {
-            "list": {"type": "integer", "description": "the list id from GET …/lists"},
-            "list_version": {
-                "description": "the list version the voter was shown (H 4 lid 1): its `version` number or its "
-                               "`content_hash` from GET …/lists. When the list has changed since, the answer is 409 "
-                               "list-changed with the version that stands now; show the voter that one. Without "
-                               "it, the declaration supports the version that stands when it is recorded.",
-                "oneOf": [{"type": "integer", "minimum": 1},
-                          {"type": "string", "pattern": "^[0-9a-f]{64}$"}]},
-            "bsn": {"type": "string", "description": "clerk or municipal system only"},
-            "identity_document": {"type": "object", "required": ["type", "number"], "properties": {
-                "type": {"type": "string", "enum": ["paspoort", "identiteitskaart", "rijbewijs", "verblijfsdocument"]},
-                "number": {"type": "string", "description": "checked for shape, never stored"},
-                "country": {"type": "string", "pattern": "^[A-Z]{2}$", "default": "NL",
-                            "description": "ISO 3166 code of the issuing state: NL, or for a passport or identity "
-                                           "card a state of the EU, the EEA or Switzerland"}}},
-            "municipality": {"type": "string", "description": "only when the token covers several"},
-        },
+        "additionalProperties": False,
+        "properties": DECLARATION_FIELDS,
     },
     "Declaration": {
         "type": "object",
@@ -112,14 +171,31 @@ SCHEMAS: dict[str, Any] = {
             "recorded_at": {"type": "string", "format": "date-time"},
         },
     },
+    "Json": {
+        "description": "any JSON value whose strings and member names hold no control character",
+        "anyOf": [{"type": ["null", "boolean", "number"]}, {"type": "string", "pattern": TEXT},
+                  {"type": "array", "items": {"$ref": "#/components/schemas/Json"}},
+                  {"type": "object", "propertyNames": {"pattern": TEXT},
+                   "additionalProperties": {"$ref": "#/components/schemas/Json"}}],
+    },
+    "PaperDeclaration": {
+        "type": "object", "required": ["id", "list", "bsn", "identity_document", "signed_at"],
+        "additionalProperties": False, "properties": {**DECLARATION_FIELDS, **BATCH_FIELDS},
+    },
     "BatchRequest": {
         "type": "object",
         "required": ["declarations"],
-        "properties": {"declarations": {"type": "array", "maxItems": 1000, "items": {
-            "allOf": [{"$ref": "#/components/schemas/DeclarationRequest"}],
-            "required": ["id", "list", "bsn", "identity_document", "signed_at"],
-            "properties": {"id": {"type": "string", "maxLength": 100},
-                           "signed_at": {"type": "string", "format": "date-time"}}}}},
+        "additionalProperties": False,
+        "properties": {"declarations": {
+            "type": "array", "minItems": 1, "maxItems": MAX_BATCH,
+            "description": "the ids must differ (422 for the whole batch otherwise)",
+            # Items are checked one by one: a malformed one gets its own 422 result and the rest go on, so
+            # the document promises only what the whole batch is refused for (ids).
+            "items": {"anyOf": [
+                {"$ref": "#/components/schemas/PaperDeclaration"},
+                {"type": "object", "required": ["id"], "properties": {"id": BATCH_FIELDS["id"]},
+                 "propertyNames": {"pattern": TEXT}, "additionalProperties": {"$ref": "#/components/schemas/Json"},
+                 "description": "an item that is not a PaperDeclaration: its result is a 422 invalid-request"}]}}},
     },
     "BatchResult": {
         "type": "object",
@@ -132,7 +208,7 @@ SCHEMAS: dict[str, Any] = {
                 "type": "object", "required": ["id", "status", "result"],
                 "properties": {"id": {"type": "string"}, "status": {"type": "integer"},
                                "result": {"oneOf": [{"$ref": "#/components/schemas/Declaration"},
-                                                    {"$ref": "#/components/schemas/Problem"}]}}}},
+                                                    {"$ref": "#/components/schemas/BatchItemProblem"}]}}}},
         },
     },
     "MyDeclaration": {
@@ -150,6 +226,28 @@ SCHEMAS: dict[str, Any] = {
                        "description": "void-multiple: the voter has more than one declaration in this election, "
                                       "so none counts (H 4 lid 5, I 2 lid 1 a)"},
         },
+    },
+    "Examination": {
+        "type": "object", "required": ["election", "phase", "frozen", "totals", "lists"],
+        "properties": {
+            "election": {"type": "string"},
+            "phase": {"type": "string", "enum": ["collecting", "examined", "decided", "final", "purged"]},
+            "frozen": {"type": "boolean"}, "totals": {"type": "object"}, "sessions": {"type": "object"},
+            "lists": {"type": "array", "items": {"type": "object"}}},
+    },
+    "Identity": {
+        "type": "object",
+        "required": ["kind", "subject", "acr", "roles", "role_names", "municipalities", "elections", "agent_lists"],
+        "properties": {
+            "kind": {"type": "string", "enum": ["voter", "staff", "system"]}, "subject": {"type": "string"},
+            "acr": {"type": "string"}, "roles": {"type": "array", "items": {"type": "string"}},
+            "role_names": {"type": "array", "items": {
+                "type": "string", "enum": ["voter", "clerk", "csb", "party_agent", "system"]}},
+            "organisation": {"type": ["string", "null"]}, "employee_id": {"type": ["string", "null"]},
+            "display_name": {"type": "string"},
+            "municipalities": {"type": "array", "items": MUNICIPALITY_CODE},
+            "elections": {"type": "array", "items": {"type": "string"}},
+            "agent_lists": {"type": "array", "items": {"type": "string"}}},
     },
     "ListProgress": {
         "type": "object",
@@ -186,132 +284,215 @@ SCHEMAS: dict[str, Any] = {
     },
 }
 
-ELECTION_PARAM = {"name": "election", "in": "path", "required": True, "schema": {"type": "string"},
+# --- parameters, security, problem answers -------------------------------------------------------------
+
+ELECTION_PARAM = {"name": "election", "in": "path", "required": True, "schema": ELECTION_ID,
                   "description": "EML ElectionIdentifier, e.g. TK2025"}
-LIST_PARAM = {"name": "list", "in": "path", "required": True, "schema": {"type": "integer"},
+LIST_PARAM = {"name": "list", "in": "path", "required": True, "schema": ID,
               "description": "the list id from GET …/lists"}
+CODE_PARAM = {"name": "code", "in": "path", "required": True, "schema": MUNICIPALITY_CODE,
+              "description": "CBS code, e.g. GM0363"}
 IDEMPOTENCY = {"name": "Idempotency-Key", "in": "header", "required": True,
-               "schema": {"type": "string", "maxLength": 200},
-               "description": "a replay with the same key and body returns the first answer"}
-AUTH_ERRORS = {"401": _problem_ref("no or invalid bearer token"), "403": _problem_ref("role not allowed")}
+               "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH, "pattern": KEY_PATTERN},
+               "description": "unique per declaration, e.g. a UUID: a replay with the same key and body returns the "
+                             "first answer (Idempotent-Replayed: true), never a second declaration"}
+
+# One bearer scheme per role, so each operation says who may call it. All take an access token of the
+# OIDC issuer with audience OIDC_API_AUDIENCE; the roles claim (or the login kind) decides the role.
+ROLES: dict[str, str] = {
+    "municipalSystem": "a municipal system: client_credentials token of client gemeente-<GM code>, roles "
+                       "clerk:<GM code>",
+    "clerk": "a counter official (eHerkenning): roles clerk:<GM code>",
+    "voter": "a voter (DigiD, level substantieel or higher)",
+    "partyAgent": "a party's agent (eHerkenning): roles agent:<list id>",
+    "csb": "a member of the centraal stembureau (eHerkenning): roles csb:<election>",
+}
+SECURITY_SCHEMES = {name: {"type": "http", "scheme": "bearer", "bearerFormat": "JWT", "description": meaning}
+                    for name, meaning in ROLES.items()}
+
+Problems = dict[int, list[str]]
+EVERYWHERE: Problems = {400: ["invalid-characters"]}  # registry.input_guard, before any view
+SIGNED_IN: Problems = {401: ["unauthenticated", "invalid-token", "insufficient-assurance"],
+                       503: ["identity-provider-unavailable", "service-unavailable"]}
+ROLE_BOUND: Problems = {403: ["forbidden"]}
+PATH_PARAMS: Problems = {404: ["not-found"]}  # a value outside its pattern matches no route
+RATE_LIMITED: Problems = {429: ["too-many-requests"]}
+WITH_BODY: Problems = {400: ["invalid-request"], 413: ["request-too-large"], 422: ["invalid-request"],
+                       503: ["busy"]}
+HEADERS = {
+    401: {"WWW-Authenticate": {"required": True, "schema": {"type": "string"},
+                               "description": 'Bearer realm="steunregister", with error= when a token was sent'}},
+    429: {"Retry-After": {"required": True, "schema": {"type": "string", "pattern": "^[0-9]+$"}}},
+    503: {"Retry-After": {"schema": {"type": "string", "pattern": "^[0-9]+$"},
+                          "description": "seconds; absent for signing-key-unavailable"}},
+}
 
 
-def openapi_document() -> dict[str, Any]:
+def _merge(*tables: Problems) -> Problems:
+    merged: Problems = {}
+    for table in tables:
+        for status, slugs in table.items():
+            known = merged.setdefault(status, [])
+            known.extend(slug for slug in slugs if slug not in known)
+    return merged
+
+
+def _problem_schema(slugs: list[str], status: int | None = None) -> dict[str, Any]:
+    narrowed: dict[str, Any] = {"type": {"enum": [problem_type(slug) for slug in slugs]}}
+    if status is not None:
+        narrowed["status"] = {"const": status}
+    return {"allOf": [{"$ref": "#/components/schemas/Problem"}], "properties": narrowed}
+
+
+def _operation(operation_id: str, summary: str, roles: list[str] | None, success: dict[str, dict[str, Any]],
+               problems: Problems, *, any_identity: bool = False, **extra: Any) -> dict[str, Any]:
+    """An operation with its success answers and, per status, the problem types it may answer. ``roles``:
+    None for a public operation; ``any_identity``: every valid token passes, so never 403."""
+    tables = [EVERYWHERE, problems]
+    if roles is not None:
+        tables[1:1] = [SIGNED_IN, {} if any_identity else ROLE_BOUND]
+    if any(param["in"] == "path" for param in extra.get("parameters", [])):
+        tables.append(PATH_PARAMS)
+    responses: dict[str, Any] = dict(success)
+    for status, slugs in sorted(_merge(*tables).items()):
+        responses[str(status)] = {
+            "description": ", ".join(slugs),
+            "content": {"application/problem+json": {"schema": _problem_schema(slugs, status)}},
+            **({"headers": HEADERS[status]} if status in HEADERS else {}),
+        }
+    security = [] if roles is None else [{role: []} for role in roles]
+    return {"operationId": operation_id, "summary": summary, "security": security, **extra,
+            "responses": responses}
+
+
+def _body(ref: str) -> dict[str, Any]:
+    return {"required": True, "content": {"application/json": {"schema": {"$ref": ref}}}}
+
+
+def _refusals(refusal_status: Mapping[str, int]) -> Problems:
+    table: Problems = {}
+    for slug, status in refusal_status.items():
+        table.setdefault(status, []).append(slug)
+    return table
+
+
+def openapi_document(refusal_status: Mapping[str, int]) -> dict[str, Any]:
+    """The document; ``refusal_status`` maps each declaration refusal's slug to its HTTP status."""
+    refusals = _refusals(refusal_status)
+    # What a single declaration can answer besides 201; a batch item's result is one of these too.
+    declaration_problems = _merge(refusals, {
+        400: ["idempotency-key-missing", "idempotency-key-invalid"], 409: ["request-in-flight"],
+        422: ["idempotency-key-reused"], 503: ["service-unavailable"]})
+    batch_item = {slug for slugs in declaration_problems.values() for slug in slugs} - {
+        "idempotency-key-missing", "idempotency-key-invalid"} | {"invalid-request"}
+    schemas = {**SCHEMAS, "BatchItemProblem": _problem_schema(sorted(batch_item))}
+    every_role = list(ROLES)
     return {
         "openapi": "3.1.0",
         "info": {"title": "Steunregister API", "version": "1",
-                 "description": "Ondersteuningsverklaringen (Kieswet art. H 4). Errors are RFC 9457 problem+json."},
+                 "description": "Ondersteuningsverklaringen (Kieswet art. H 4). Errors are RFC 9457 "
+                                "problem+json (application/problem+json); each operation lists the problem "
+                                "types it can answer per status. A 405 carries Allow."},
         "servers": [{"url": "/api/v1"}],
-        "components": {
-            "schemas": SCHEMAS,
-            "securitySchemes": {"bearer": {
-                "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
-                "description": "access token of the OIDC issuer, audience steunregister-api"}},
-        },
-        "security": [{"bearer": []}],
+        "components": {"schemas": schemas, "securitySchemes": SECURITY_SCHEMES},
         "paths": {
-            "/elections": {"get": {
-                "operationId": "listElections", "summary": "Elections in the registry",
-                "responses": {"200": _json({"type": "array", "items": {"$ref": "#/components/schemas/Election"}},
-                                           "elections"), **AUTH_ERRORS}}},
-            "/elections/{election}/lists": {"get": {
-                "operationId": "listLists", "summary": "Candidate lists with kieskringen and candidates",
-                "parameters": [ELECTION_PARAM],
-                "responses": {"200": _json({"type": "array", "items": {"$ref": "#/components/schemas/CandidateList"}},
-                                           "lists"), "404": _problem_ref("unknown election"), **AUTH_ERRORS}}},
-            "/elections/{election}/declarations": {"post": {
-                "operationId": "createDeclaration",
-                "summary": "Record one declaration (clerk or municipal system: BSN and document; voter: only the list)",
-                "parameters": [ELECTION_PARAM, IDEMPOTENCY],
-                "requestBody": {"required": True, "content": {"application/json": {
-                    "schema": {"$ref": "#/components/schemas/DeclarationRequest"}}}},
-                "responses": {
-                    "201": _json({"$ref": "#/components/schemas/Declaration"}, "recorded"),
-                    "400": _problem_ref("missing Idempotency-Key or a body that is not a JSON object"),
-                    "404": _problem_ref("unknown election"),
-                    "409": _problem_ref("already-declared; list-changed (the list changed after the voter saw "
-                                        "it: `list_version` and `list_version_hash` name the version that stands "
-                                        "now); or request-in-flight for this key"),
-                    "410": _problem_ref("the election's personal data was destroyed (I 19)"),
-                    "422": _problem_ref("invalid-bsn, invalid-document, unknown-list, list-exempt (H 4 lid 8: "
-                                        "the list needs no declarations), not-eligible, not-registered-here, "
-                                        "wrong-kieskring, window-closed, online-closed, invalid-request, "
-                                        "idempotency-key-reused"),
-                    "503": _problem_ref("busy (every slot of this process taken), BRP or database "
-                                        "unreachable; nothing recorded, see Retry-After"),
-                    **AUTH_ERRORS}}},
-            "/elections/{election}/declarations/batch": {"post": {
-                "operationId": "createDeclarationBatch",
-                "summary": "Up to 1,000 paper declarations, each with its own id and signing time; idempotent per id",
-                "parameters": [ELECTION_PARAM],
-                "requestBody": {"required": True, "content": {"application/json": {
-                    "schema": {"$ref": "#/components/schemas/BatchRequest"}}}},
-                "responses": {"200": _json({"$ref": "#/components/schemas/BatchResult"}, "per-item outcomes"),
-                              "400": _problem_ref("not a JSON object"),
-                              "422": _problem_ref("invalid-request"), **AUTH_ERRORS}}},
-            "/me/declarations": {"get": {
-                "operationId": "myDeclarations",
-                "summary": "The calling voter's own declarations in every election, with their status",
-                "responses": {"200": _json({"type": "array", "items": {"$ref": "#/components/schemas/MyDeclaration"}},
-                                           "the voter's declarations (usually none or one per election)"),
-                              "429": _problem_ref("too-many-requests; see Retry-After"), **AUTH_ERRORS}}},
-            "/elections/{election}/lists/{list}/progress": {"get": {
-                "operationId": "listProgress",
-                "summary": "Valid declarations per kieskring against the minimum (party agent of the list, or the "
-                           "CSB of the election); counts only",
-                "parameters": [ELECTION_PARAM, LIST_PARAM],
-                "responses": {"200": _json({"$ref": "#/components/schemas/ListProgress"}, "progress"),
-                              "404": _problem_ref("unknown-election or unknown-list"),
-                              "429": _problem_ref("too-many-requests; see Retry-After"), **AUTH_ERRORS}}},
-            "/elections/{election}/examination": {"get": {
-                "operationId": "examination",
-                "summary": "The CSB's examination: per list per kieskring required, valid, void (more than one "
-                           "declaration / other reason) and the status; after the I 4 decision the frozen numbers "
-                           "with the decision per kieskring (CSB of the election only; counts, never names)",
-                "parameters": [ELECTION_PARAM],
-                "responses": {"200": _json({"type": "object",
-                                            "required": ["election", "phase", "frozen", "totals", "lists"],
-                                            "properties": {
-                                                "election": {"type": "string"},
-                                                "phase": {"type": "string", "enum": [
-                                                    "collecting", "examined", "decided", "final", "purged"]},
-                                                "frozen": {"type": "boolean"},
-                                                "totals": {"type": "object"},
-                                                "sessions": {"type": "object"},
-                                                "lists": {"type": "array", "items": {"type": "object"}}}},
-                                           "examination"),
-                              "404": _problem_ref("unknown-election"), **AUTH_ERRORS}}},
-            "/elections/{election}/lists/{list}/dossier": {"get": {
-                "operationId": "dossier",
-                "summary": "The signed dossier of one list (steunregister-dossier/1, see the README): the "
-                           "declarations with names, the manifest, the cover sheet, Ed25519 signatures and the "
-                           "registry's public key (CSB of the election only; each download is audited)",
-                "parameters": [ELECTION_PARAM, LIST_PARAM],
-                "responses": {"200": {"description": "the ZIP; the manifest's SHA-256 is the ETag, its fingerprint "
-                                                     "(16 groups of 4 hex digits) in X-Dossier-Fingerprint",
-                                      "headers": {"X-Dossier-Fingerprint": {"schema": {"type": "string"}}},
-                                      "content": {"application/zip": {"schema": {"type": "string",
-                                                                                 "format": "binary"}}}},
-                              "404": _problem_ref("unknown-election or unknown-list"),
-                              "503": _problem_ref("signing-key-unavailable"), **AUTH_ERRORS}}},
-            "/whoami": {"get": {
-                "operationId": "whoami", "summary": "The identity behind the bearer token (never the BSN)",
-                "responses": {"200": _json({"type": "object", "required": ["kind", "subject", "roles"],
-                                            "properties": {"kind": {"type": "string"}, "subject": {"type": "string"},
-                                                           "roles": {"type": "array", "items": {"type": "string"}}}},
-                                           "identity"), **AUTH_ERRORS}}},
-            "/municipalities/{code}": {"get": {
-                "operationId": "municipality", "summary": "A municipality the token may act for, and its elections",
-                "parameters": [{"name": "code", "in": "path", "required": True, "schema": {"type": "string"},
-                                "description": "CBS code, e.g. GM0363"}],
-                "responses": {"200": _json({"type": "object", "required": ["code", "name", "elections"],
-                                            "properties": {"code": {"type": "string"}, "name": {"type": "string"},
-                                                           "elections": {"type": "array",
-                                                                         "items": {"type": "string"}}}},
-                                           "municipality"),
-                              "404": _problem_ref("not in any election"), **AUTH_ERRORS}}},
-            "/openapi.json": {"get": {
-                "operationId": "openapi", "summary": "This document", "security": [],
-                "responses": {"200": {"description": "OpenAPI 3.1"}}}},
+            "/elections": {"get": _operation(
+                "listElections", "Elections in the registry", every_role,
+                {"200": {**_json({"type": "array", "items": {"$ref": "#/components/schemas/Election"}},
+                                 "elections"),
+                         "links": {"lists": {"operationId": "listLists",
+                                             "parameters": {"election": "$response.body#/0/id"}}}}},
+                {})},
+            "/elections/{election}/lists": {"get": _operation(
+                "listLists", "Candidate lists with kieskringen and candidates", every_role,
+                {"200": {**_json({"type": "array", "items": {"$ref": "#/components/schemas/CandidateList"}},
+                                 "lists"),
+                         "links": {
+                             "declare": {"operationId": "createDeclaration",
+                                         "description": "a voter declares for this list (staff add bsn and "
+                                                        "identity_document)",
+                                         "parameters": {"election": "$request.path.election"},
+                                         "requestBody": {"list": "$response.body#/0/id"}},
+                             "progress": {"operationId": "listProgress",
+                                          "parameters": {"election": "$request.path.election",
+                                                         "list": "$response.body#/0/id"}},
+                             "dossier": {"operationId": "dossier",
+                                         "parameters": {"election": "$request.path.election",
+                                                        "list": "$response.body#/0/id"}}}}},
+                {404: ["unknown-election"]}, parameters=[ELECTION_PARAM])},
+            "/elections/{election}/declarations": {"post": _operation(
+                "createDeclaration",
+                "Record one declaration (clerk or municipal system: BSN and document; voter: only the list)",
+                ["municipalSystem", "clerk", "voter"],
+                {"201": {**_json({"$ref": "#/components/schemas/Declaration"}, "recorded"),
+                         "headers": {"Idempotent-Replayed": {"schema": {"const": "true"},
+                                                             "description": "this is the first answer again"}},
+                         "links": {"mine": {"operationId": "myDeclarations",
+                                            "description": "a voter finds it among their own declarations"},
+                                   "progress": {"operationId": "listProgress",
+                                                "parameters": {"election": "$response.body#/election",
+                                                               "list": "$response.body#/list"}}}}},
+                _merge(WITH_BODY, declaration_problems),
+                parameters=[ELECTION_PARAM, IDEMPOTENCY],
+                requestBody=_body("#/components/schemas/DeclarationRequest"))},
+            "/elections/{election}/declarations/batch": {"post": _operation(
+                "createDeclarationBatch",
+                "Up to 1,000 paper declarations, each with its own id and signing time; idempotent per id",
+                ["municipalSystem", "clerk"],
+                {"200": _json({"$ref": "#/components/schemas/BatchResult"}, "per-item outcomes")},
+                _merge(WITH_BODY, {404: ["unknown-election"]}), parameters=[ELECTION_PARAM],
+                requestBody=_body("#/components/schemas/BatchRequest"))},
+            "/me/declarations": {"get": _operation(
+                "myDeclarations", "The calling voter's own declarations in every election, with their status",
+                ["voter"],
+                {"200": _json({"type": "array", "items": {"$ref": "#/components/schemas/MyDeclaration"}},
+                              "the voter's declarations (usually none or one per election)")},
+                RATE_LIMITED)},
+            "/elections/{election}/lists/{list}/progress": {"get": _operation(
+                "listProgress",
+                "Valid declarations per kieskring against the minimum (party agent of the list, or the CSB of the "
+                "election); counts only",
+                ["partyAgent", "csb"],
+                {"200": _json({"$ref": "#/components/schemas/ListProgress"}, "progress")},
+                _merge(RATE_LIMITED, {404: ["unknown-election", "unknown-list"]}),
+                parameters=[ELECTION_PARAM, LIST_PARAM])},
+            "/elections/{election}/examination": {"get": _operation(
+                "examination",
+                "The CSB's examination: per list per kieskring required, valid, void (more than one declaration / "
+                "other reason) and the status; after the I 4 decision the frozen numbers with the decision per "
+                "kieskring (CSB of the election only; counts, never names)",
+                ["csb"],
+                {"200": _json({"$ref": "#/components/schemas/Examination"}, "examination")},
+                {404: ["unknown-election"]}, parameters=[ELECTION_PARAM])},
+            "/elections/{election}/lists/{list}/dossier": {"get": _operation(
+                "dossier",
+                "The signed dossier of one list (steunregister-dossier/1, see the README): the declarations with "
+                "names, the manifest, the cover sheet, Ed25519 signatures and the registry's public key (CSB of the "
+                "election only; each download is audited)",
+                ["csb"],
+                {"200": {"description": "the ZIP; the manifest's SHA-256 is the ETag, its fingerprint (16 groups of "
+                                        "4 hex digits) in X-Dossier-Fingerprint",
+                         "headers": {"X-Dossier-Fingerprint": {"required": True, "schema": {
+                             "type": "string", "pattern": "^[0-9a-f]{4}( [0-9a-f]{4}){15}$"}}},
+                         "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}}}},
+                {404: ["unknown-election", "unknown-list"], 503: ["signing-key-unavailable"]},
+                parameters=[ELECTION_PARAM, LIST_PARAM])},
+            "/whoami": {"get": _operation(
+                "whoami", "The identity behind the bearer token (never the BSN)", every_role,
+                {"200": {**_json({"$ref": "#/components/schemas/Identity"}, "identity"),
+                         "links": {"municipality": {"operationId": "municipality",
+                                                    "parameters": {"code": "$response.body#/municipalities/0"}}}}},
+                {}, any_identity=True)},
+            "/municipalities/{code}": {"get": _operation(
+                "municipality", "A municipality the token may act for, and its elections",
+                ["municipalSystem", "clerk"],
+                {"200": _json({"type": "object", "required": ["code", "name", "elections"],
+                               "properties": {"code": MUNICIPALITY_CODE, "name": {"type": "string"},
+                                              "elections": {"type": "array", "items": {"type": "string"}}}},
+                              "municipality")},
+                {}, parameters=[CODE_PARAM])},
+            "/openapi.json": {"get": _operation(
+                "openapi", "This document", None,
+                {"200": _json({"type": "object", "required": ["openapi", "paths"]}, "OpenAPI 3.1")}, {})},
         },
     }

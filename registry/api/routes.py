@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -17,8 +18,8 @@ from sqlalchemy.exc import OperationalError
 from auth.access import Identity, api_role_required, current_identity, require_election
 from registry.admission import SlotGuard
 from registry.api import idempotency
-from registry.api.openapi import openapi_document
-from registry.db import db
+from registry.api.openapi import BATCH_FIELDS, DECLARATION_FIELDS, MAX_BATCH, openapi_document
+from registry.db import MAX_ID, db
 from registry.declarations.services import (
     DeclarationRecorded,
     DeclarationRefused,
@@ -34,8 +35,6 @@ from registry.problems import problem
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 
-MAX_BATCH = 1000
-MAX_ID = 2**31 - 1  # the largest id an INTEGER column holds (PostgreSQL int4)
 RETRY_AFTER_SECONDS = 5
 BUSY_RETRY_AFTER_SECONDS = 1  # a full house clears in milliseconds; clients spread their retries
 
@@ -158,9 +157,10 @@ def create_declaration(election: str) -> Response:
         return problem(400, "idempotency-key-missing", "Idempotency-Key ontbreekt",
                        "Stuur een unieke Idempotency-Key-header mee, zodat een herhaald verzoek nooit twee keer "
                        "vastlegt.")
-    if len(key) > idempotency.MAX_KEY_LENGTH:
-        return problem(400, "idempotency-key-invalid", "Idempotency-Key te lang",
-                       f"Een Idempotency-Key is hoogstens {idempotency.MAX_KEY_LENGTH} tekens.")
+    if not idempotency.key_ok(key):
+        return problem(400, "idempotency-key-invalid", "Ongeldige Idempotency-Key",
+                       f"Een Idempotency-Key is 1 tot {idempotency.MAX_KEY_LENGTH} zichtbare ASCII-tekens zonder "
+                       "spaties, zoals een UUID.")
     try:
         body = _json_object()
     except BadBody as exc:
@@ -173,9 +173,13 @@ def create_declaration(election: str) -> Response:
 def create_batch(election: str) -> Response:
     """Paper declarations signed at the counter (e.g. during an outage); each item has its own id."""
     identity = _identity()
+    record = _election_or_404(election)  # one answer for the batch, not one refusal per item
+    if isinstance(record, Response):
+        return record
     try:
         body = _json_object()
         items = body.get("declarations")
+        _refuse_unknown_members(body, {"declarations"})
         if not isinstance(items, list) or not items:
             raise BadBody("'declarations' moet een niet-lege lijst zijn.", "/declarations")
         if len(items) > MAX_BATCH:
@@ -204,6 +208,7 @@ def create_batch(election: str) -> Response:
 
 def _declare(identity: Identity, election: str, body: dict[str, Any], before_commit: Any,
              paper: bool = False) -> DeclarationRecorded:
+    _refuse_unknown_members(body, DECLARATION_FIELDS.keys() | (BATCH_FIELDS.keys() if paper else set()))
     list_id = body.get("list")
     # A list id is a database integer: a number beyond it is no list (and would overflow the driver).
     if not isinstance(list_id, int) or isinstance(list_id, bool) or not 0 < list_id <= MAX_ID:
@@ -249,6 +254,14 @@ def _list_version(value: Any) -> int | str | None:
         return value
     raise BadBody("'list_version' moet het versienummer of de content_hash zijn van de lijst die de kiezer zag, "
                   "zoals GET …/lists ze geeft.", "/list_version")
+
+
+def _refuse_unknown_members(body: dict[str, Any], known: Collection[str]) -> None:
+    """A member the OpenAPI document does not name is a mistake (a typo would otherwise be silently ignored)."""
+    unknown = sorted(set(body) - set(known))
+    if unknown:
+        pointer = "/" + unknown[0].replace("~", "~0").replace("/", "~1")  # RFC 6901
+        raise BadBody(f"Onbekend veld: {', '.join(unknown)}. Zie /api/v1/openapi.json.", pointer)
 
 
 def _acting_municipality(identity: Identity, body: dict[str, Any]) -> str:
@@ -431,4 +444,4 @@ def list_progress(election: str, list_id: int) -> Response:
 
 @api.get("/openapi.json")
 def openapi() -> Response:
-    return jsonify(openapi_document())
+    return jsonify(openapi_document({refusal.value: REFUSAL_STATUS.get(refusal, 422) for refusal in Refusal}))
