@@ -303,8 +303,8 @@ def test_H4_lid1_the_api_takes_the_version_shown_and_refuses_a_stale_one(app, se
     assert "list_version" in request_schema and "country" in request_schema["identity_document"]["properties"]
     answers = spec["paths"]["/elections/{election}/declarations"]["post"]["responses"]
     assert "list-changed" in answers["409"]["description"] and "list-exempt" in answers["422"]["description"]
-    slugs = spec["components"]["schemas"]["Problem"]["properties"]["type"]["description"]
-    assert "list-changed" in slugs and "list-exempt" in slugs
+    slugs = " ".join(spec["components"]["schemas"]["Problem"]["properties"]["type"]["enum"])
+    assert "/list-changed" in slugs and "/list-exempt" in slugs
     for instance, name in ((current.get_json(), "Declaration"), (problem, "Problem")):
         jsonschema.validate(instance, {"$ref": f"#/components/schemas/{name}", "components": spec["components"]})
 
