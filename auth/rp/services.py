@@ -403,6 +403,9 @@ def redirect_uri() -> str:
 
 
 def post_logout_redirect_uri() -> str:
+    logout = settings().post_logout_redirect_uri
+    if logout:
+        return logout
     configured = settings().redirect_uri
     if configured:
         parts = urlsplit(configured)
