@@ -34,6 +34,10 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "RATE_LIMIT_STORAGE": ("memory://", "Flask-Limiter storage URI; redis://… when several processes share limits"),
     "RATE_LIMIT_PER_ADDRESS": ("120 per minute", "limit per IP address on the online and party pages"),
     "RATE_LIMIT_PER_SESSION": ("20 per minute;200 per day", "limit per logged-in voter on choose and confirm"),
+    "RATE_LIMIT_LOGIN": ("30 per minute;300 per day", "limit per IP address on starting a login "
+                                                     "(/login/digid, /login/eherkenning)"),
+    "LOGIN_PENDING_MAX": ("10000", "pending logins kept at most (each expires after 10 minutes); beyond it the "
+                                   "oldest is dropped"),
     "ONLINE_MAX_CONCURRENT": ("16", "online confirmations handled at once per process; one more gets a 503 page"),
     "ONLINE_BUSY_RETRY_AFTER": ("60", "seconds in Retry-After on the busy page"),
     "API_MAX_CONCURRENT": ("4", "declaration API requests handled at once per process; one more gets 503 + "
