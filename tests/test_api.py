@@ -112,7 +112,7 @@ def test_the_idempotency_key_is_required(client, session, clerk_token):
     (lambda b: {**b, "identity_document": {"type": "paspoort", "number": "12"}}, 422, "invalid-document"),
     (lambda b: {**b, "identity_document": {"type": "ov-chipkaart", "number": "1"}}, 422, "invalid-document"),
     (lambda b: {**b, "list": 999_999}, 422, "unknown-list"),
-    (lambda b: {**b, "bsn": bsn("minor")}, 422, "not-eligible"),
+    (lambda b: {**b, "bsn": bsn("deceased")}, 422, "not-eligible"),  # lives in Haarlem, like the clerk
     (lambda b: {**b, "bsn": bsn("voter_amsterdam_1")}, 422, "not-registered-here"),
     (lambda b: {**b, "list": "Volt"}, 422, "invalid-request"),
     (lambda b: {k: v for k, v in b.items() if k != "bsn"}, 422, "invalid-request"),
