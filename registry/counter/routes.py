@@ -43,6 +43,7 @@ counter = Blueprint("counter", __name__, url_prefix="/balie")
 
 SEAL_PURPOSE = "counter-voter"
 SEAL_TTL = 15 * 60  # a voter at the counter; long enough to choose, short enough to be harmless
+COUNTER_CHANNELS = (Channel.COUNTER.value, Channel.BATCH.value)  # made at the counter, on screen or on paper
 
 
 def _clerk_municipality(election: Election) -> Municipality:
@@ -197,8 +198,10 @@ def _replayed(election: Election, municipality: Municipality, scope: str, key: s
 def _own_declaration(election: Election, municipality: Municipality, code: str) -> Declaration:
     declaration = db.session.scalar(select(Declaration).where(Declaration.receipt_code == code,
                                                               Declaration.election_id == election.id))
-    # A clerk sees only what was registered in their own municipality.
-    if declaration is None or declaration.municipality_code != municipality.code:
+    # A clerk sees only what was made at their own municipality's counter (or on its paper forms), never a
+    # resident's online declaration.
+    if declaration is None or declaration.municipality_code != municipality.code or \
+            declaration.channel not in COUNTER_CHANNELS:
         abort(404)
     return declaration
 
@@ -248,7 +251,7 @@ def overview(election: str) -> str:
     record = _election(election)
     municipality = _clerk_municipality(record)
     here = (Declaration.election_id == record.id, Declaration.municipality_code == municipality.code,
-            Declaration.channel.in_(("counter", "batch")))
+            Declaration.channel.in_(COUNTER_CHANNELS))
     per_list = db.session.execute(
         select(CandidateList, func.count(Declaration.id)).join(Declaration, Declaration.list_id == CandidateList.id)
         .where(*here).group_by(CandidateList.id).order_by(CandidateList.number)).all()

@@ -18,3 +18,17 @@ def test_control_characters_in_the_language_switch_target_get_a_400_page(client,
 def test_the_language_switch_still_goes_back_to_an_ordinary_page(client):
     response = client.get("/taal/en?next=/verklaren/TK2025/%3Fa%3Db")
     assert response.status_code == 302 and response.location == "/verklaren/TK2025/?a=b"
+
+
+def test_a_clerk_cannot_open_a_residents_online_declaration_at_the_counter(app, session, open_tk2025, login_as):
+    from tests.online.helpers import declare, voter
+
+    home = voter(app, "voter_haarlem_1")
+    receipt = declare(home, "Volt")
+    assert receipt.status_code == 303
+    code = receipt.location.rstrip("/").rsplit("/", 1)[-1]
+    assert home.get(receipt.location).status_code == 200  # the voter's own receipt works
+    clerk = login_as("clerk:GM0392")  # the clerk of the voter's own municipality
+    for path in (f"/balie/TK2025/verklaring/{code}", f"/balie/TK2025/verklaring/{code}.pdf"):
+        answer = clerk.get(path)
+        assert answer.status_code == 404 and "Volt" not in answer.get_data(as_text=True)

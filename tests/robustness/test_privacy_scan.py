@@ -244,3 +244,27 @@ def test_no_bsn_anywhere_after_a_full_day(app, session, cli, login_as, open_tk20
     answers = [name for name in evidence.names() if name.startswith(("GET ", "POST "))]
     assert len(answers) > 30, answers
     assert_no_bsn(evidence, used)
+
+
+def test_the_access_log_holds_no_receipt_code_bsn_or_query_string(tmp_path):
+    """gunicorn as docs/deploy.md starts it, its access log on stdout: a receipt code in a path (the receipt
+    pages) is masked, like a BSN, and the query string is never written."""
+    from tests.conftest import TEST_MASTER_KEY
+    from tests.support.servers import AppServer, Http
+
+    env = {"STEUNREGISTER_ENV": "test", "STEUNREGISTER_DATABASE_URL": f"sqlite:///{tmp_path / 'log.sqlite'}",
+           "STEUNREGISTER_INSTANCE_PATH": str(tmp_path / "instance"), "STEUNREGISTER_MASTER_KEY": TEST_MASTER_KEY,
+           "STEUNREGISTER_SECRET_KEY": "k" * 40}
+    code, number = "K7QP-M2XW-9RTB", bsn("voter_haarlem_1")
+    paths = [f"/verklaren/TK2025/ontvangstbewijs/{code}", f"/balie/TK2025/verklaring/{code}.pdf",
+             f"/balie/TK2025/verklaring/{code.lower()}", f"/x/{number}?bsn={number}&code={code}"]
+    with AppServer(env, workers=1, log_dir=tmp_path).start() as server:
+        http = Http(server.url)
+        for path in paths:
+            assert http.get(path).status < 500
+        server.stop(graceful=True)  # the access log line is written after the answer: let it finish
+    log = server.log.read_text()
+    assert log.count('"GET /verklaren/TK2025/ontvangstbewijs/****-****-**** HTTP/1.1"') == 1, log[-2000:]
+    assert "\"GET /x/********* HTTP/1.1\"" in log, log  # the path, without its query string
+    for secret in (code, code.lower(), number, "bsn=", "code="):
+        assert secret not in log
