@@ -8,11 +8,13 @@ cannot come apart. A refusal stores its answer in a transaction of its own.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -23,6 +25,13 @@ from registry.db import begin_write, utcnow
 # A key still in flight after this long belongs to a request that died; a retry may take it over.
 STALE_AFTER = timedelta(seconds=30)
 MAX_KEY_LENGTH = 200
+
+
+def scope_for(election: str, actor: str) -> str:
+    """The scope of a key: a keyed hash of (election, actor). Two elections give one actor unrelated
+    scopes, so a voter's answers cannot be linked across elections through this table."""
+    secret = current_app.extensions["steunregister.keyring"].derived_key("idempotency scope")
+    return hmac.new(secret, f"{election}\n{actor}".encode(), hashlib.sha256).hexdigest()
 
 
 def request_hash(method: str, path: str, body: Any) -> str:
@@ -37,10 +46,11 @@ class Claim:
     body: str | None = None
 
 
-def claim(session: Session, scope: str, key: str, digest: str) -> Claim:
+def claim(session: Session, scope: str, key: str, digest: str, election: str) -> Claim:
     begin_write(session)
     try:
-        session.add(IdempotencyKey(scope=scope, key=key, request_hash=digest, state="in_flight"))
+        session.add(IdempotencyKey(scope=scope, key=key, request_hash=digest, state="in_flight",
+                                   election=election[:100]))
         session.commit()
         return Claim("new")
     except IntegrityError:

@@ -161,7 +161,8 @@ def create_declaration(election: str) -> Response:
         body = _json_object()
     except BadBody as exc:
         return _bad_body(exc)
-    return _idempotent(identity, key, body, lambda before_commit: _declare(identity, election, body, before_commit))
+    return _idempotent(identity, election, key, body,
+                       lambda before_commit: _declare(identity, election, body, before_commit))
 
 
 @api.post("/elections/<election>/declarations/batch")
@@ -188,7 +189,7 @@ def create_batch(election: str) -> Response:
         return _bad_body(exc)
     results = []
     for item in items:
-        response = _idempotent(identity, f"batch-item:{item['id']}", item,
+        response = _idempotent(identity, election, f"batch-item:{item['id']}", item,
                                lambda before_commit, item=item: _declare(identity, election, item, before_commit,
                                                                          paper=True))
         results.append({"id": item["id"], "status": response.status_code, "result": response.get_json()})
@@ -252,11 +253,11 @@ def _parse_time(value: Any) -> datetime:
     return moment
 
 
-def _idempotent(identity: Identity, key: str, body: dict[str, Any], action: Any) -> Response:
-    scope = identity.actor
+def _idempotent(identity: Identity, election: str, key: str, body: dict[str, Any], action: Any) -> Response:
+    scope = idempotency.scope_for(election, identity.actor)
     digest = idempotency.request_hash(request.method, request.path, body)
     try:
-        claim = idempotency.claim(db.session, scope, key, digest)
+        claim = idempotency.claim(db.session, scope, key, digest, election)
     except OperationalError:
         db.session.rollback()
         return _unavailable()

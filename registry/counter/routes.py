@@ -136,7 +136,7 @@ def confirm(election: str) -> str | Response:
     if sealed["municipality"] != municipality.code or sealed["election"] != record.identifier:
         abort(403)
     identity = current_identity()
-    scope, key = identity.actor, f"counter-form:{form.submission.data}"
+    scope, key = idempotency.scope_for(record.identifier, identity.actor), f"counter-form:{form.submission.data}"
     if _already_answered(scope, key):  # a double click or a resubmitted form: show the first answer
         return _replayed(record, municipality, scope, key)
     voter = _check(record, municipality, sealed["bsn"])
@@ -148,7 +148,7 @@ def confirm(election: str) -> str | Response:
         return render_template("counter/step2.html", election=record, municipality=municipality, voter=voter,
                                form=form), 422
     claim = idempotency.claim(db.session, scope, key, idempotency.request_hash("POST", request.path, {
-        "token": form.token.data, "list": form.list_id.data}))
+        "token": form.token.data, "list": form.list_id.data}), record.identifier)
     if claim.outcome in ("replay", "mismatch"):
         return _replayed(record, municipality, scope, key)
     if claim.outcome == "in_flight":

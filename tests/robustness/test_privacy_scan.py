@@ -27,6 +27,8 @@ from typing import Any
 
 from sqlalchemy import select
 
+from auth.models import AuthSession
+from registry.api.models import IdempotencyKey
 from registry.db import utcnow
 from registry.elections.models import CandidateList
 from tests.auth.helpers import auth_header, bearer_token
@@ -110,7 +112,7 @@ def counter_day(login_as: Any, evidence: Evidence) -> list[str]:
     assert clerk.get(f"{COUNTER}verklaring/{code}.pdf").data.startswith(b"%PDF")
     assert "al een" in step1(walk_in).get_data(as_text=True)  # already declared
     elsewhere = step1(bsn("voter_amsterdam_1")).get_data(as_text=True)
-    assert "Amsterdam" in elsewhere  # registered in another municipality: sent there
+    assert "niet ingeschreven in deze gemeente" in elsewhere and "Amsterdam" not in elsewhere  # nothing more
     typed_back(evidence, step1(TYPO_BSN), TYPO_BSN)
     typed_back(evidence, step1(bsn("voter_haarlem_3"), document_number="12"), bsn("voter_haarlem_3"))
     assert clerk.get(f"{COUNTER}overzicht").status_code == 200
@@ -238,6 +240,16 @@ def test_no_bsn_anywhere_after_a_full_day(app, session, cli, login_as, open_tk20
     assert any(b"burgemeester-note" in content for content in dump.values()), "the dump should hold the day"
     for name, content in dump.items():
         evidence.add(name, content)
+
+    # The stored API and form answers: scoped by a keyed hash, never by a login subject, which is the same
+    # in every election and would link a voter's choices across them.
+    session.rollback()
+    stored = session.execute(select(IdempotencyKey.scope, IdempotencyKey.election)).all()
+    subjects = set(session.scalars(select(AuthSession.subject)))
+    assert len(stored) >= 5 and len(subjects) >= 3 and {election for _scope, election in stored} == {"TK2025"}
+    for scope, _election in stored:
+        assert re.fullmatch(r"[0-9a-f]{64}", scope), scope
+        assert not any(subject in scope or subject.split(":")[-1] in scope for subject in subjects)
 
     pdfs = [name for name in evidence.names() if name.endswith("(PDF streams)")]
     assert len(pdfs) >= 3, evidence.names()  # two receipts and a model H 4
