@@ -36,6 +36,10 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "RATE_LIMIT_PER_SESSION": ("20 per minute;200 per day", "limit per logged-in voter on choose and confirm"),
     "RATE_LIMIT_LOGIN": ("30 per minute;300 per day", "limit per IP address on starting a login "
                                                      "(/login/digid, /login/eherkenning)"),
+    "RATE_LIMIT_LOOKUP": ("30 per minute;300 per hour", "limit per clerk on the counter's first step (is this "
+                                                         "person eligible, have they declared)"),
+    "RATE_LIMIT_PER_CLIENT": ("600 per minute", "limit per clerk or system client on the declaration API (a "
+                                                "batch counts once)"),
     "LOGIN_PENDING_MAX": ("10000", "pending logins kept at most (each expires after 10 minutes); beyond it the "
                                    "oldest is dropped"),
     "ONLINE_MAX_CONCURRENT": ("16", "online confirmations handled at once per process; one more gets a 503 page"),

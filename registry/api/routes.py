@@ -18,6 +18,7 @@ from registry.admission import SlotGuard
 from registry.api import idempotency
 from registry.api.openapi import openapi_document
 from registry.db import db
+from registry.declarations.lookups import record_lookup
 from registry.declarations.services import (
     DeclarationRecorded,
     DeclarationRefused,
@@ -27,7 +28,7 @@ from registry.declarations.services import (
 )
 from registry.domain import Channel
 from registry.elections.models import CandidateList, District, Election, ListDistrict, ListVersion
-from registry.limits import limiter, per_address_limit
+from registry.limits import limiter, per_address_limit, per_client_limit, session_key
 from registry.people import person_registry
 from registry.problems import problem
 
@@ -59,6 +60,11 @@ REFUSAL_TITLES = {
     Refusal.REGISTRY_UNAVAILABLE: "BRP niet bereikbaar",
     Refusal.DATA_DESTROYED: "Gegevens vernietigd",
 }
+
+
+# Refusals that tell a clerk or system something about the person (and record nothing): audited as lookups.
+ANSWERS_ABOUT_THE_PERSON = frozenset({Refusal.ALREADY_DECLARED, Refusal.NOT_ELIGIBLE, Refusal.NOT_REGISTERED_HERE,
+                                      Refusal.WRONG_KIESKRING})
 
 
 # --- admission: the declaration endpoints shed a burst instead of queueing it ----------------------
@@ -147,6 +153,7 @@ def list_lists(election: str) -> Response:
 
 @api.post("/elections/<election>/declarations")
 @api_role_required("voter", "clerk", "system")
+@limiter.limit(per_client_limit, key_func=session_key)  # per token holder: each attempt is a lookup too
 def create_declaration(election: str) -> Response:
     identity = _identity()
     key = request.headers.get("Idempotency-Key", "").strip()
@@ -167,6 +174,7 @@ def create_declaration(election: str) -> Response:
 
 @api.post("/elections/<election>/declarations/batch")
 @api_role_required("clerk", "system")
+@limiter.limit(per_client_limit, key_func=session_key)
 def create_batch(election: str) -> Response:
     """Paper declarations signed at the counter (e.g. during an outage); each item has its own id."""
     identity = _identity()
@@ -284,6 +292,9 @@ def _idempotent(identity: Identity, election: str, key: str, body: dict[str, Any
         response = _bad_body(exc)
     except DeclarationRefused as exc:
         response = _refusal(exc)
+        if exc.code in ANSWERS_ABOUT_THE_PERSON and identity.kind != "voter":
+            record_lookup(db.session, actor=identity.actor, election=election, refused=True,
+                          municipality=str(body.get("municipality") or ",".join(sorted(identity.municipalities()))))
     except OperationalError:
         db.session.rollback()
         current_app.logger.exception("database unavailable while declaring")

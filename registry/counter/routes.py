@@ -23,6 +23,7 @@ from registry.calendar_utils import local
 from registry.counter.forms import ConfirmForm, VoterForm
 from registry.csb.services import accepting
 from registry.db import db, utcnow
+from registry.declarations.lookups import record_lookup
 from registry.declarations.models import Declaration
 from registry.declarations.services import (
     DeclarationRecorded,
@@ -36,6 +37,7 @@ from registry.declarations.services import (
 )
 from registry.domain import Channel
 from registry.elections.models import CandidateList, District, Election, ListDistrict, Municipality
+from registry.limits import limiter, lookup_limit, session_key
 from registry.people import person_registry
 from registry.privacy.sealed import TokenInvalid, seal, unseal
 
@@ -79,6 +81,7 @@ def start(election: str) -> str:
 
 @counter.post("/<election>/")
 @role_required("clerk")
+@limiter.limit(lookup_limit, key_func=session_key)  # per clerk: whether someone declared is political data
 def check(election: str) -> str | Response:
     record = _election(election)
     municipality = _clerk_municipality(record)
@@ -87,6 +90,8 @@ def check(election: str) -> str | Response:
         return render_template("counter/step1.html", election=record, municipality=municipality, form=form,
                                window_open=_window_open(record)), 422
     outcome = _check(record, municipality, form.bsn.data)
+    record_lookup(db.session, actor=current_identity().actor, election=record.identifier,
+                  municipality=municipality.code)
     if isinstance(outcome, DeclarationRefused):
         return render_template("counter/outcome.html", election=record, municipality=municipality,
                                refusal=outcome, form=form, paper_lists=_paper_lists(record, municipality)), 200

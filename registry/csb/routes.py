@@ -37,6 +37,7 @@ from registry.csb.services import (
     sessions,
 )
 from registry.db import db, utcnow
+from registry.declarations.lookups import lookups_per_desk
 from registry.documents.services import dutch_date, dutch_datetime
 from registry.elections.models import CandidateList, Election
 from registry.problems import problem
@@ -232,6 +233,15 @@ def declaration(election: Election, declaration_id: int) -> Any:
 @election_scoped
 def multiple(election: Election) -> Any:
     return render_template("csb/multiple.html", election=election, groups=multiple_signers(db.session, election))
+
+
+@csb.get("/<election>/opvragingen")
+@role_required("csb")
+@election_scoped
+def lookups(election: Election) -> Any:
+    """Per desk: how often it asked about a person, and how often that did not lead to a declaration."""
+    return render_template("csb/lookups.html", election=election,
+                           desks=lookups_per_desk(db.session, election.identifier))
 
 
 # --- documents ----------------------------------------------------------------------------------------
