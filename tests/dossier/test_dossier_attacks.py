@@ -23,16 +23,6 @@ PROJECT = Path(__file__).resolve().parents[2]
 VERIFY_PY = PROJECT / "registry" / "dossier" / "verify.py"
 
 
-@pytest.fixture(scope="module")
-def key() -> Ed25519PrivateKey:
-    return Ed25519PrivateKey.generate()
-
-
-@pytest.fixture(scope="module")
-def dossier(key: Ed25519PrivateKey) -> bytes:
-    return make_dossier(key)
-
-
 def run_alone(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     shutil.copy(VERIFY_PY, tmp_path / "verify.py")
     return subprocess.run([sys.executable, "-I", "verify.py", *args], cwd=tmp_path, capture_output=True, text=True,

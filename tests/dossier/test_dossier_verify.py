@@ -33,16 +33,6 @@ PROJECT = Path(__file__).resolve().parents[2]
 VERIFY_PY = PROJECT / "registry" / "dossier" / "verify.py"
 
 
-@pytest.fixture(scope="module")
-def key() -> Ed25519PrivateKey:
-    return Ed25519PrivateKey.generate()
-
-
-@pytest.fixture(scope="module")
-def dossier(key: Ed25519PrivateKey) -> bytes:
-    return make_dossier(key)
-
-
 def check(data: bytes, key: Ed25519PrivateKey | None = None) -> verifier.Report:
     return verifier.verify(io.BytesIO(data), public_key_pem(key) if key else None)
 
