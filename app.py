@@ -15,6 +15,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from registry import config as config_module
+from registry.body_deadline import BodyDeadline
 from registry.extensions import db, migrate
 from registry.privacy import logging as privacy_logging
 from registry.privacy.keys import KeyConfigurationError, KeyRing, load_master_key
@@ -93,6 +94,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from registry.cli import register_commands
 
     register_commands(app)
+    # Outermost: every read of a request body, by any layer, ends by the deadline.
+    app.wsgi_app = BodyDeadline(  # type: ignore[method-assign]
+        app.wsgi_app, config_module.whole_number(settings, "BODY_TIMEOUT", minimum=1))
     return app
 
 

@@ -53,6 +53,8 @@ SETTINGS: dict[str, tuple[Any, str]] = {
                                        "default a key derived from the master key"),
     "PROXY_HOPS": ("0", "reverse proxies in front that set X-Forwarded-For/-Proto; their client address is used "
                         "(rate limits, logs); 0: the header is ignored"),
+    "BODY_TIMEOUT": ("10", "seconds a client may take to send a request body; then 408 and the connection is "
+                           "closed (a proxy that buffers bodies keeps slow clients away before that)"),
     "MAX_REQUEST_BYTES": (str(6 * 1024 * 1024), "largest request body in bytes; a larger one gets 413 (room for "
                                                  "a party's 5 MB EML file)"),
     # --- identity: the mock DigiD/eHerkenning issuer (development and test only) -----------------------

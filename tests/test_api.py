@@ -180,7 +180,8 @@ def test_the_database_unreachable_is_503_with_retry_after(client, session, clerk
 
 def test_a_full_house_is_503_at_once_and_records_nothing(app, client, session, clerk_token):
     """Admission control: with every slot of this process taken (requests in flight), one more
-    declaration is answered at once with 503 + Retry-After, before its token is even checked."""
+    declaration is answered at once with 503 + Retry-After. The token is checked first: an anonymous
+    request never takes, nor waits for, a slot."""
     from registry.api.routes import GUARD
 
     guard = app.extensions[GUARD]
@@ -193,7 +194,7 @@ def test_a_full_house_is_503_at_once_and_records_nothing(app, client, session, c
         assert busy.headers["Cache-Control"] == "no-store" and busy.headers["X-Content-Type-Options"] == "nosniff"
         assert "frame-ancestors 'none'" in busy.headers["Content-Security-Policy"]
         no_token = client.post(f"{BASE}/declarations/batch", json={"declarations": []})
-        assert no_token.status_code == 503  # shed before the token check: refusing must cost nothing
+        assert no_token.status_code == 401 and slug(no_token) == "unauthenticated"
         assert client.get(f"{BASE}/lists", headers=auth(clerk_token, None)).status_code == 200  # reads pass
     finally:
         for _ in held:

@@ -5,9 +5,11 @@ Errors are RFC 9457 problem+json whose type ends in a stable slug (registry.prob
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy import select
@@ -33,6 +35,7 @@ from registry.people import person_registry
 from registry.problems import problem
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
+F = TypeVar("F", bound=Callable[..., Any])
 
 MAX_BATCH = 1000
 MAX_ID = 2**31 - 1  # the largest id an INTEGER column holds (PostgreSQL int4)
@@ -69,31 +72,38 @@ ANSWERS_ABOUT_THE_PERSON = frozenset({Refusal.ALREADY_DECLARED, Refusal.NOT_ELIG
 
 # --- admission: the declaration endpoints shed a burst instead of queueing it ----------------------
 
-DECLARATION_PATHS = r"^/api/v1/elections/[^/]+/declarations(/batch)?/?$"
 GUARD = "steunregister.api_guard"
 
 
 @api.record_once
 def _install_admission(state: Any) -> None:
-    """At most API_MAX_CONCURRENT declaration requests per process; one more gets 503 + Retry-After at
-    once, before its token is checked (registry/admission.py)."""
-    from registry.admission import AdmissionMiddleware, fresh_nonce
-    from registry.config import is_development, whole_number
-    from registry.problems import problem_type
-    from registry.security import security_headers
+    """At most API_MAX_CONCURRENT declaration requests per process (registry/admission.py)."""
+    from registry.config import whole_number
 
-    app = state.app
-    settings = app.config.get("STEUNREGISTER") or {}
-    guard = app.extensions[GUARD] = SlotGuard(
+    settings = state.app.config.get("STEUNREGISTER") or {}
+    state.app.extensions[GUARD] = SlotGuard(
         whole_number(settings, "API_MAX_CONCURRENT", minimum=1), queue=whole_number(settings, "API_QUEUE"),
         wait=whole_number(settings, "API_QUEUE_WAIT_MS") / 1000)
-    development = is_development(settings)
 
-    busy = {"type": problem_type("busy"), "title": "Even te druk", "status": 503,
-            "detail": "Er worden nu te veel verklaringen tegelijk verwerkt. Er is niets vastgelegd. "
-                      f"Probeer het over {BUSY_RETRY_AFTER_SECONDS} seconde opnieuw."}
-    app.wsgi_app = AdmissionMiddleware(app.wsgi_app, guard, DECLARATION_PATHS, busy, BUSY_RETRY_AFTER_SECONDS,
-                                       lambda: security_headers(fresh_nonce(), development=development))
+
+def admitted(view: F) -> F:
+    """After the token check: read the body (bounded by BODY_TIMEOUT), then take a slot. So neither an
+    anonymous client nor a slow body ever holds one of the few slots; with every slot taken the answer is
+    503 + Retry-After at once, with nothing recorded."""
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        request.get_data(cache=True)
+        guard: SlotGuard = current_app.extensions[GUARD]
+        if not guard.try_acquire():
+            return problem(503, "busy", "Even te druk",
+                           "Er worden nu te veel verklaringen tegelijk verwerkt. Er is niets vastgelegd. Probeer "
+                           f"het over {BUSY_RETRY_AFTER_SECONDS} seconde opnieuw.",
+                           headers={"Retry-After": str(BUSY_RETRY_AFTER_SECONDS)})
+        try:
+            return view(*args, **kwargs)
+        finally:
+            guard.release()
+    return cast(F, wrapper)
 
 
 class BadBody(Exception):
@@ -154,6 +164,7 @@ def list_lists(election: str) -> Response:
 @api.post("/elections/<election>/declarations")
 @api_role_required("voter", "clerk", "system")
 @limiter.limit(per_client_limit, key_func=session_key)  # per token holder: each attempt is a lookup too
+@admitted
 def create_declaration(election: str) -> Response:
     identity = _identity()
     key = request.headers.get("Idempotency-Key", "").strip()
@@ -175,6 +186,7 @@ def create_declaration(election: str) -> Response:
 @api.post("/elections/<election>/declarations/batch")
 @api_role_required("clerk", "system")
 @limiter.limit(per_client_limit, key_func=session_key)
+@admitted
 def create_batch(election: str) -> Response:
     """Paper declarations signed at the counter (e.g. during an outage); each item has its own id."""
     identity = _identity()
