@@ -197,7 +197,8 @@ def check_voter(session: Session, registry: PersonRegistry, election: Election, 
     # At a counter (or a municipal system) someone of another municipality, or nobody, is "not registered
     # here" and nothing more: checked before eligibility, which would tell any clerk in the country about a
     # death, an age or a court's exclusion from the vote (BRP facts), or where the person lives.
-    if at_counter and (person is None or not check_counter_municipality(voter_facts(person), counter_municipality)):
+    if counter_municipality is not None and (
+            person is None or not check_counter_municipality(voter_facts(person), counter_municipality)):
         raise DeclarationRefused(
             Refusal.NOT_REGISTERED_HERE,
             gettext("Deze persoon staat niet ingeschreven in deze gemeente. Een verklaring aan de balie kan alleen "
