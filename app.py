@@ -15,6 +15,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from registry import config as config_module
+from registry.body_deadline import BodyDeadline
 from registry.extensions import db, migrate
 from registry.privacy import logging as privacy_logging
 from registry.privacy.keys import KeyConfigurationError, KeyRing, load_master_key
@@ -26,6 +27,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     # 1. Settings: environment first, then explicit overrides (tests pass these).
     settings = config_module.from_environment()
     settings.update(config or {})
+    settings["ENV"] = config_module.environment(settings)
     production = config_module.is_production(settings)
     instance_path = Path(settings["INSTANCE_PATH"] or PROJECT_DIR / "instance").resolve()
 
@@ -48,7 +50,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     #    the instance folder (never into the database).
     if not production:
         instance_path.mkdir(parents=True, exist_ok=True)
-    app.config["SECRET_KEY"] = settings.get("SECRET_KEY") or _dev_secret(instance_path, production)
+    app.config["SECRET_KEY"] = _secret_key(settings, instance_path, production)
     try:
         master_key = load_master_key(
             settings.get("MASTER_KEY"),
@@ -92,7 +94,21 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from registry.cli import register_commands
 
     register_commands(app)
+    # Outermost: every read of a request body, by any layer, ends by the deadline.
+    app.wsgi_app = BodyDeadline(  # type: ignore[method-assign]
+        app.wsgi_app, config_module.whole_number(settings, "BODY_TIMEOUT", minimum=1))
     return app
+
+
+def _secret_key(settings: dict[str, Any], instance_path: Path, production: bool) -> str:
+    configured = settings.get("SECRET_KEY")
+    if not configured:
+        return _dev_secret(instance_path, production)
+    # A short key signs cookies (pending logins, CSRF tokens) anyone can forge after a brute force.
+    if production and len(str(configured).encode()) < config_module.MIN_SECRET_KEY_BYTES:
+        raise RuntimeError(f"Steunregister will not start: STEUNREGISTER_SECRET_KEY must be at least "
+                           f"{config_module.MIN_SECRET_KEY_BYTES} bytes in production")
+    return str(configured)
 
 
 def _dev_secret(instance_path: Path, production: bool) -> str:

@@ -96,6 +96,7 @@ class AuthSettings:
     digid: ProviderSettings
     eherkenning: ProviderSettings
     redirect_uri: str | None
+    post_logout_redirect_uri: str | None
     scopes: str
     api_audience: str
     acr_map: dict[str, str]
@@ -203,6 +204,7 @@ def load(config: dict[str, Any], instance_path: str) -> AuthSettings:
         eherkenning=ProviderSettings("eherkenning", eh_issuer, eh_client_id, eh_secret, EHERKENNING_LEVELS,
                                      eh_min),
         redirect_uri=_url(config.get("OIDC_REDIRECT_URI")),
+        post_logout_redirect_uri=_url(config.get("OIDC_POST_LOGOUT_REDIRECT_URI")),
         scopes=str(config.get("OIDC_SCOPES") or "openid"),
         api_audience=str(config.get("OIDC_API_AUDIENCE") or "steunregister-api"),
         acr_map=acr_map,
@@ -242,8 +244,15 @@ def _check(settings: AuthSettings) -> None:
             raise AuthConfigurationError(
                 f"Steunregister will not start: no client secret for {provider.name} "
                 "(STEUNREGISTER_OIDC_CLIENT_SECRET)")
-    if settings.redirect_uri and not settings.redirect_uri.startswith("https://"):
-        raise AuthConfigurationError("STEUNREGISTER_OIDC_REDIRECT_URI must be https:// in production")
+    # Never derived from a request in production: the Host header is the client's to choose.
+    for name, uri in (("OIDC_REDIRECT_URI", settings.redirect_uri),
+                      ("OIDC_POST_LOGOUT_REDIRECT_URI", settings.post_logout_redirect_uri)):
+        if not uri:
+            raise AuthConfigurationError(f"Steunregister will not start: STEUNREGISTER_{name} is not set "
+                                         "(production never builds it from a request's Host header)")
+        if not uri.startswith("https://"):
+            raise AuthConfigurationError(f"Steunregister will not start: STEUNREGISTER_{name} must be https:// "
+                                         "in production")
 
 
 def _master_key(config: dict[str, Any], instance_path: str, production: bool) -> bytes:

@@ -17,10 +17,12 @@ PROJECT_DIR = PACKAGE_DIR.parent
 
 # name -> (default, description). The README table is checked against this dict by a test.
 SETTINGS: dict[str, tuple[Any, str]] = {
-    "ENV": ("development", "development, test or production; production refuses to start without keys"),
+    "ENV": ("development", "development, test or production (exactly; anything else stops the start); production "
+                           "refuses to start without keys"),
     "DATABASE_URL": (None, "SQLAlchemy URL; default SQLite file in the instance folder"),
     "INSTANCE_PATH": (None, "folder for the SQLite file and dev keys; default ./instance"),
-    "SECRET_KEY": (None, "Flask session signing key; generated into the instance folder in development"),
+    "SECRET_KEY": (None, "Flask session signing key, at least 32 bytes in production; generated into the instance "
+                         "folder in development"),
     "MASTER_KEY": (None, "base64 32-byte key that wraps the per-election keys (or use MASTER_KEY_FILE)"),
     "MASTER_KEY_FILE": (None, "file holding the base64 master key; default instance/master.key in development"),
     "BRP_FIXTURE": (str(DATA_DIR / "brp_demo.json"), "JSON file of persons shaped like BRP Personen v2"),
@@ -32,6 +34,14 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "RATE_LIMIT_STORAGE": ("memory://", "Flask-Limiter storage URI; redis://… when several processes share limits"),
     "RATE_LIMIT_PER_ADDRESS": ("120 per minute", "limit per IP address on the online and party pages"),
     "RATE_LIMIT_PER_SESSION": ("20 per minute;200 per day", "limit per logged-in voter on choose and confirm"),
+    "RATE_LIMIT_LOGIN": ("30 per minute;300 per day", "limit per IP address on starting a login "
+                                                     "(/login/digid, /login/eherkenning)"),
+    "RATE_LIMIT_LOOKUP": ("30 per minute;300 per hour", "limit per clerk on the counter's first step (is this "
+                                                         "person eligible, have they declared)"),
+    "RATE_LIMIT_PER_CLIENT": ("600 per minute", "limit per clerk or system client on the declaration API (a "
+                                                "batch counts once)"),
+    "LOGIN_PENDING_MAX": ("10000", "pending logins kept at most (each expires after 10 minutes); beyond it the "
+                                   "oldest is dropped"),
     "ONLINE_MAX_CONCURRENT": ("16", "online confirmations handled at once per process; one more gets a 503 page"),
     "ONLINE_BUSY_RETRY_AFTER": ("60", "seconds in Retry-After on the busy page"),
     "API_MAX_CONCURRENT": ("4", "declaration API requests handled at once per process; one more gets 503 + "
@@ -43,6 +53,8 @@ SETTINGS: dict[str, tuple[Any, str]] = {
                                        "default a key derived from the master key"),
     "PROXY_HOPS": ("0", "reverse proxies in front that set X-Forwarded-For/-Proto; their client address is used "
                         "(rate limits, logs); 0: the header is ignored"),
+    "BODY_TIMEOUT": ("10", "seconds a client may take to send a request body; then 408 and the connection is "
+                           "closed (a proxy that buffers bodies keeps slow clients away before that)"),
     "MAX_REQUEST_BYTES": (str(6 * 1024 * 1024), "largest request body in bytes; a larger one gets 413 (room for "
                                                  "a party's 5 MB EML file)"),
     # --- identity: the mock DigiD/eHerkenning issuer (development and test only) -----------------------
@@ -61,7 +73,11 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "OIDC_EHERKENNING_ISSUER": (None, "issuer for eHerkenning logins when it differs from OIDC_ISSUER"),
     "OIDC_EHERKENNING_CLIENT_ID": (None, "client id for eHerkenning logins; default OIDC_CLIENT_ID"),
     "OIDC_EHERKENNING_CLIENT_SECRET": (None, "client secret for eHerkenning logins; default OIDC_CLIENT_SECRET"),
-    "OIDC_REDIRECT_URI": (None, "our callback URL as registered at the broker; default <this host>/login/callback"),
+    "OIDC_REDIRECT_URI": (None, "our callback URL as registered at the broker; required (https) in production; "
+                                "outside production default <this host>/login/callback"),
+    "OIDC_POST_LOGOUT_REDIRECT_URI": (None, "where the broker sends the browser after logout, as registered there; "
+                                            "required (https) in production; outside production default "
+                                            "<origin of OIDC_REDIRECT_URI or this host>/uitgelogd"),
     "OIDC_SCOPES": ("openid", "space-separated scopes asked for at login"),
     "OIDC_API_AUDIENCE": ("steunregister-api", "audience that bearer tokens for /api/v1 must carry"),
     "OIDC_ACR_MAP": (None, "JSON object mapping the broker's acr values to basis/midden/substantieel/hoog or "
@@ -106,6 +122,21 @@ def whole_number(config: dict[str, Any], name: str, minimum: int = 0) -> int:
         raise RuntimeError(f"Steunregister will not start: {PREFIX}{name} must be a whole number of at least "
                            f"{minimum}, not {raw!r}")
     return int(raw)
+
+
+ENVIRONMENTS = ("development", "test", "production")
+MIN_SECRET_KEY_BYTES = 32
+
+
+def environment(config: dict[str, Any]) -> str:
+    """ENV, exactly one of ENVIRONMENTS. A near miss ("prod", "production ") would otherwise run with the
+    production checks off: keys generated silently, the mock issuer mounted."""
+    raw = config.get("ENV")
+    value = SETTINGS["ENV"][0] if raw is None else raw
+    if value not in ENVIRONMENTS:
+        raise RuntimeError(f"Steunregister will not start: {PREFIX}ENV must be one of {', '.join(ENVIRONMENTS)}, "
+                           f"not {value!r}")
+    return str(value)
 
 
 def is_development(config: dict[str, Any]) -> bool:

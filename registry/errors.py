@@ -38,6 +38,8 @@ HTTP_ERROR_PAGES = {
     403: ("Geen toegang", "U hebt geen toegang tot deze pagina."),
     404: ("Pagina niet gevonden", "Deze pagina bestaat niet (meer). Controleer het adres."),
     405: ("Dit kan hier niet", "Deze pagina kan niet op deze manier worden gebruikt. Er is niets vastgelegd."),
+    408: ("Te langzaam verstuurd", "Het versturen van de gegevens duurde te lang. Er is niets vastgelegd. Probeer "
+                                   "het opnieuw."),
     500: ("Er ging iets mis", "Er ging bij ons iets mis. Probeer het later opnieuw."),
 }
 
@@ -103,7 +105,7 @@ def register_error_handlers(app: Flask) -> None:
         headers = {name: value for name, value in exc.get_headers() if name.lower() != "content-type"}
         if request.path.startswith("/api/"):
             slug = {401: "unauthenticated", 403: "forbidden", 404: "not-found", 405: "method-not-allowed",
-                    413: "request-too-large"}.get(exc.code or 500, "http-error")
+                    408: "request-timeout", 413: "request-too-large"}.get(exc.code or 500, "http-error")
             return problem(exc.code or 500, slug, exc.name, exc.description or exc.name, headers=headers)
         if exc.code in HTTP_ERROR_PAGES:
             # abort(404) and friends: a Dutch page of this site instead of Werkzeug's English one.

@@ -56,6 +56,10 @@ def current_language() -> str:
     return locale.language if locale is not None and locale.language in available_languages() else DEFAULT_LANGUAGE
 
 
+def has_control_characters(text: str) -> bool:
+    return any(ord(c) < 32 or 0x7F <= ord(c) < 0xA0 for c in text)
+
+
 def safe_next(target: str | None) -> str:
     """A path on this site to return to after switching language; anything else goes home."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:

@@ -22,12 +22,17 @@ from flask import Flask, render_template_string, request
 from auth.access import _set_identity
 from registry.problems import problem
 
-FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
+# Bidi embedding, override and isolate controls (U+202A-U+202E, U+2066-U+2069) turn text around on screen:
+# "‮lovoV" shows as a different name than it is. No field here needs them.
+BIDI_CONTROLS = "\u202a-\u202e\u2066-\u2069"
+BIDI = re.compile(f"[{BIDI_CONTROLS}]")
+FORBIDDEN = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff{BIDI_CONTROLS}]")
 # Endpoints that answer a garbled address themselves, with a page that fits better than ours (the login
 # callback says "Inloggen is niet gelukt"; tests/auth checks it). Their headers are still checked.
 OWN_ANSWER = frozenset({"auth.callback"})
 FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
-DETAIL = ("Het verzoek bevat een teken dat in geen enkel veld is toegestaan (een stuurteken zoals U+0000), "
+DETAIL = ("Het verzoek bevat een teken dat in geen enkel veld is toegestaan (een stuurteken zoals U+0000, of een "
+          "teken dat de schrijfrichting omdraait zoals U+202E), "
           "in {where}. Er is niets verwerkt. Controleer wat u hebt ingevuld of geplakt.")
 
 # Extends the base page only: one template less to keep in step.
@@ -38,6 +43,14 @@ PAGE = """{% extends "base.html" %}
 <p role="alert">{{ detail }}</p>
 <p>Ga terug, verbeter het en probeer het opnieuw.</p>
 {% endblock %}"""
+
+
+BIDI_REMOVED = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A)])
+
+
+def without_bidi_controls(text: str) -> str:
+    """``text`` without bidi controls; a Markup string stays Markup (str.translate is wrapped by it)."""
+    return text.translate(BIDI_REMOVED)
 
 
 def _json_strings(value: Any) -> Iterator[str]:

@@ -35,6 +35,9 @@ DEFAULTS: dict[str, str] = {
     "RATE_LIMIT_STORAGE": "memory://",
     "RATE_LIMIT_PER_ADDRESS": "120 per minute",
     "RATE_LIMIT_PER_SESSION": "20 per minute;200 per day",
+    "RATE_LIMIT_LOGIN": "30 per minute;300 per day",
+    "RATE_LIMIT_LOOKUP": "30 per minute;300 per hour",
+    "RATE_LIMIT_PER_CLIENT": "600 per minute",
 }
 
 
@@ -62,6 +65,18 @@ def per_address_limit() -> str:
 
 def per_session_limit() -> str:
     return setting("RATE_LIMIT_PER_SESSION")
+
+
+def login_start_limit() -> str:
+    return setting("RATE_LIMIT_LOGIN")
+
+
+def lookup_limit() -> str:
+    return setting("RATE_LIMIT_LOOKUP")
+
+
+def per_client_limit() -> str:
+    return setting("RATE_LIMIT_PER_CLIENT")
 
 
 def session_key() -> str:

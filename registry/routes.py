@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, Response, jsonify, redirect, render_template, request
+from flask import Blueprint, Flask, Response, jsonify, redirect, render_template, render_template_string, request
+from flask_babel import gettext
 from sqlalchemy import select, text
 from werkzeug.routing import IntegerConverter, Map
 
+from registry import i18n
 from registry.db import MAX_ID, db
 from registry.elections.models import Election
+from registry.errors import HTTP_ERROR_PAGE
 
 public = Blueprint("public", __name__)
 
@@ -44,11 +47,16 @@ def home() -> str:
 
 
 @public.get("/taal/<code>")
-def language(code: str) -> Response:
+def language(code: str) -> Response | tuple[str, int]:
     """The language switch: remembers the choice in a cookie and goes back to the page it came from."""
-    from registry import i18n
-
-    response = redirect(i18n.safe_next(request.args.get("next")))
+    target = request.args.get("next")
+    if target and i18n.has_control_characters(target):
+        # A CR/LF here would end up in the Location header (header injection): refuse, do not repair.
+        return render_template_string(
+            HTTP_ERROR_PAGE, title=gettext("Ongeldig verzoek"),
+            message=gettext("Het terugadres in deze link bevat tekens die in een adres niet mogen staan, zoals een "
+                            "regeleinde. Uw taalkeuze is niet opgeslagen.")), 400
+    response = redirect(i18n.safe_next(target))
     if code in i18n.available_languages():
         response.set_cookie(i18n.COOKIE, code, max_age=i18n.COOKIE_MAX_AGE, httponly=True, samesite="Lax",
                             secure=request.is_secure)

@@ -19,11 +19,13 @@
 from __future__ import annotations
 
 import secrets
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, g, request
 
 from registry.config import is_development
+from registry.input_guard import without_bidi_controls
 
 NONCE_BYTES = 18  # 144 bits, base64url: 24 characters
 HSTS = "max-age=31536000; includeSubDomains"
@@ -85,6 +87,13 @@ def init_security(app: Flask) -> None:
     @app.context_processor
     def _nonce_in_templates() -> dict[str, object]:
         return {"csp_nonce": csp_nonce}
+
+    def _no_bidi_controls(value: Any) -> Any:
+        # Every value a template shows loses bidi controls: stored text (an imported list designation)
+        # can never turn a page's text around. Markup stays Markup (it was escaped or trusted already).
+        return without_bidi_controls(value) if isinstance(value, str) else value
+
+    app.jinja_env.finalize = _no_bidi_controls
 
     @app.after_request
     def _security_headers(response: Response) -> Response:

@@ -17,7 +17,7 @@ from registry.elections import services as elections
 from registry.elections.models import CandidateList
 from registry.people import person_registry
 from registry.privacy.keys import KeyConfigurationError, load_master_key
-from registry.privacy.logging import mask_bsn
+from registry.privacy.logging import mask_identifiers
 from tests.conftest import AMS, CASES, TK2025_OPEN, bsn
 from tests.support.postgres import _binary
 
@@ -92,7 +92,7 @@ def test_no_bsn_in_the_database_or_the_logs_after_a_full_scenario(app, session, 
 
 
 def test_the_logging_mask_covers_nine_digit_runs_only():
-    assert mask_bsn("bsn 999900183 en 1234567890 en 12345678") == "bsn ********* en 1234567890 en 12345678"
+    assert mask_identifiers("bsn 999900183 en 1234567890 en 12345678") == "bsn ********* en 1234567890 en 12345678"
 
 
 def test_a_traceback_with_a_bsn_is_masked(caplog):

@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 
 from auth.access import current_identity
 from auth.rp import services
+from registry.limits import limiter, login_start_limit
 
 log = logging.getLogger("registry.auth")
 
@@ -26,12 +27,19 @@ def login() -> str:
     return render_template("auth/login.html", next_url=next_url, identity=current_identity())
 
 
+# Each start stores a pending login: limited per address (both routes together), so nobody fills the
+# table anonymously.
+login_start = limiter.shared_limit(login_start_limit, scope="login-start")
+
+
 @bp.get("/login/digid")
+@login_start
 def login_digid() -> Any:
     return _start("digid")
 
 
 @bp.get("/login/eherkenning")
+@login_start
 def login_eherkenning() -> Any:
     return _start("eherkenning")
 
@@ -71,6 +79,9 @@ def callback() -> Any:
         return _failed(exc, exc.provider)
     previous = request.cookies.get(services.COOKIE_NAME)
     raw_id = services.create_session(result, previous)
+    # A new Flask session as well: a CSRF token (or anything else) planted before the login dies with it.
+    session.clear()
+    g.pop("csrf_token", None)  # Flask-WTF's copy of the old token for this request
     response = redirect(result.next_url or services.landing_page(result.identity))
     services.set_session_cookie(response, raw_id)
     g._steunregister_clear_cookie = False

@@ -31,13 +31,14 @@ from urllib.parse import quote, urlencode, urlsplit
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from flask import Flask, current_app, g, request, session, url_for
-from sqlalchemy import delete, update
+from sqlalchemy import delete, or_, select, update
 
 from auth.access import AGENT_ROLE, ELECTION_ROLE, MUNICIPALITY_ROLE, Identity
 from auth.models import AuthSession, LoginRequest
 from auth.rp import tokens
 from auth.settings import AuthSettings, ProviderSettings
 from registry.audit import services as audit
+from registry.config import whole_number
 from registry.db import begin_write, db, utcnow
 from registry.domain.bsn import InvalidBsn, normalize_bsn
 
@@ -403,6 +404,9 @@ def redirect_uri() -> str:
 
 
 def post_logout_redirect_uri() -> str:
+    logout = settings().post_logout_redirect_uri
+    if logout:
+        return logout
     configured = settings().redirect_uri
     if configured:
         parts = urlsplit(configured)
@@ -421,7 +425,7 @@ def start_login(provider: ProviderSettings, next_url: str | None) -> str:
     now = utcnow()
     begin_write(db.session)
     try:
-        db.session.execute(delete(LoginRequest).where(LoginRequest.expires_at < now - timedelta(hours=1)))
+        _prune_login_requests(now)
         db.session.add(LoginRequest(state_hash=_sha256(login_state), provider=provider.name,
                                     nonce_hash=_sha256(nonce), code_verifier=verifier, redirect_uri=callback,
                                     next_url=safe_next(next_url), created_at=now,
@@ -445,6 +449,16 @@ def start_login(provider: ProviderSettings, next_url: str | None) -> str:
     }
     separator = "&" if "?" in metadata.authorization_endpoint else "?"
     return metadata.authorization_endpoint + separator + urlencode(params)
+
+
+def _prune_login_requests(now: datetime) -> None:
+    """Expired and used pending logins go at once; beyond LOGIN_PENDING_MAX the oldest go too, so a flood
+    of login starts (from many addresses) cannot grow the table without bound."""
+    db.session.execute(delete(LoginRequest).where(
+        or_(LoginRequest.expires_at < now, LoginRequest.used_at.is_not(None))))
+    keep = whole_number(current_app.config["STEUNREGISTER"], "LOGIN_PENDING_MAX", minimum=1) - 1
+    oldest = select(LoginRequest.state_hash).order_by(LoginRequest.created_at.desc()).offset(keep).scalar_subquery()
+    db.session.execute(delete(LoginRequest).where(LoginRequest.state_hash.in_(oldest)))
 
 
 @dataclass(frozen=True)

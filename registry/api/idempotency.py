@@ -8,12 +8,14 @@ cannot come apart. A refusal stores its answer in a transaction of its own.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import re
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -35,6 +37,13 @@ def key_ok(key: str) -> bool:
     return _KEY.fullmatch(key) is not None
 
 
+def scope_for(election: str, actor: str) -> str:
+    """The scope of a key: a keyed hash of (election, actor). Two elections give one actor unrelated
+    scopes, so a voter's answers cannot be linked across elections through this table."""
+    secret = current_app.extensions["steunregister.keyring"].derived_key("idempotency scope")
+    return hmac.new(secret, f"{election}\n{actor}".encode(), hashlib.sha256).hexdigest()
+
+
 def request_hash(method: str, path: str, body: Any) -> str:
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(f"{method} {path}\n{canonical}".encode()).hexdigest()
@@ -47,10 +56,11 @@ class Claim:
     body: str | None = None
 
 
-def claim(session: Session, scope: str, key: str, digest: str) -> Claim:
+def claim(session: Session, scope: str, key: str, digest: str, election: str) -> Claim:
     begin_write(session)
     try:
-        session.add(IdempotencyKey(scope=scope, key=key, request_hash=digest, state="in_flight"))
+        session.add(IdempotencyKey(scope=scope, key=key, request_hash=digest, state="in_flight",
+                                   election=election[:100]))
         session.commit()
         return Claim("new")
     except IntegrityError:

@@ -5,11 +5,12 @@ Errors are RFC 9457 problem+json whose type ends in a stable slug (registry.prob
 
 from __future__ import annotations
 
+import functools
 import json
 import re
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy import select
@@ -20,6 +21,7 @@ from registry.admission import SlotGuard
 from registry.api import idempotency
 from registry.api.openapi import BATCH_FIELDS, DECLARATION_FIELDS, MAX_BATCH, openapi_document
 from registry.db import MAX_ID, db
+from registry.declarations.lookups import record_lookup
 from registry.declarations.services import (
     DeclarationRecorded,
     DeclarationRefused,
@@ -29,11 +31,12 @@ from registry.declarations.services import (
 )
 from registry.domain import Channel
 from registry.elections.models import CandidateList, District, Election, ListDistrict, ListVersion
-from registry.limits import limiter, per_address_limit
+from registry.limits import limiter, per_address_limit, per_client_limit, session_key
 from registry.people import person_registry
 from registry.problems import problem
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
+F = TypeVar("F", bound=Callable[..., Any])
 
 RETRY_AFTER_SECONDS = 5
 BUSY_RETRY_AFTER_SECONDS = 1  # a full house clears in milliseconds; clients spread their retries
@@ -64,33 +67,45 @@ REFUSAL_TITLES = {
 }
 
 
+# Refusals that tell a clerk or system something about the person (and record nothing): audited as lookups.
+ANSWERS_ABOUT_THE_PERSON = frozenset({Refusal.ALREADY_DECLARED, Refusal.NOT_ELIGIBLE, Refusal.NOT_REGISTERED_HERE,
+                                      Refusal.WRONG_KIESKRING})
+
+
 # --- admission: the declaration endpoints shed a burst instead of queueing it ----------------------
 
-DECLARATION_PATHS = r"^/api/v1/elections/[^/]+/declarations(/batch)?/?$"
 GUARD = "steunregister.api_guard"
 
 
 @api.record_once
 def _install_admission(state: Any) -> None:
-    """At most API_MAX_CONCURRENT declaration requests per process; one more gets 503 + Retry-After at
-    once, before its token is checked (registry/admission.py)."""
-    from registry.admission import AdmissionMiddleware, fresh_nonce
-    from registry.config import is_development, whole_number
-    from registry.problems import problem_type
-    from registry.security import security_headers
+    """At most API_MAX_CONCURRENT declaration requests per process (registry/admission.py)."""
+    from registry.config import whole_number
 
-    app = state.app
-    settings = app.config.get("STEUNREGISTER") or {}
-    guard = app.extensions[GUARD] = SlotGuard(
+    settings = state.app.config.get("STEUNREGISTER") or {}
+    state.app.extensions[GUARD] = SlotGuard(
         whole_number(settings, "API_MAX_CONCURRENT", minimum=1), queue=whole_number(settings, "API_QUEUE"),
         wait=whole_number(settings, "API_QUEUE_WAIT_MS") / 1000)
-    development = is_development(settings)
 
-    busy = {"type": problem_type("busy"), "title": "Even te druk", "status": 503,
-            "detail": "Er worden nu te veel verklaringen tegelijk verwerkt. Er is niets vastgelegd. "
-                      f"Probeer het over {BUSY_RETRY_AFTER_SECONDS} seconde opnieuw."}
-    app.wsgi_app = AdmissionMiddleware(app.wsgi_app, guard, DECLARATION_PATHS, busy, BUSY_RETRY_AFTER_SECONDS,
-                                       lambda: security_headers(fresh_nonce(), development=development))
+
+def admitted(view: F) -> F:
+    """After the token check: read the body (bounded by BODY_TIMEOUT), then take a slot. So neither an
+    anonymous client nor a slow body ever holds one of the few slots; with every slot taken the answer is
+    503 + Retry-After at once, with nothing recorded."""
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        request.get_data(cache=True)
+        guard: SlotGuard = current_app.extensions[GUARD]
+        if not guard.try_acquire():
+            return problem(503, "busy", "Even te druk",
+                           "Er worden nu te veel verklaringen tegelijk verwerkt. Er is niets vastgelegd. Probeer "
+                           f"het over {BUSY_RETRY_AFTER_SECONDS} seconde opnieuw.",
+                           headers={"Retry-After": str(BUSY_RETRY_AFTER_SECONDS)})
+        try:
+            return view(*args, **kwargs)
+        finally:
+            guard.release()
+    return cast(F, wrapper)
 
 
 class BadBody(Exception):
@@ -150,6 +165,8 @@ def list_lists(election: str) -> Response:
 
 @api.post("/elections/<election>/declarations")
 @api_role_required("voter", "clerk", "system")
+@limiter.limit(per_client_limit, key_func=session_key)  # per token holder: each attempt is a lookup too
+@admitted
 def create_declaration(election: str) -> Response:
     identity = _identity()
     key = request.headers.get("Idempotency-Key", "").strip()
@@ -165,11 +182,14 @@ def create_declaration(election: str) -> Response:
         body = _json_object()
     except BadBody as exc:
         return _bad_body(exc)
-    return _idempotent(identity, key, body, lambda before_commit: _declare(identity, election, body, before_commit))
+    return _idempotent(identity, election, key, body,
+                       lambda before_commit: _declare(identity, election, body, before_commit))
 
 
 @api.post("/elections/<election>/declarations/batch")
 @api_role_required("clerk", "system")
+@limiter.limit(per_client_limit, key_func=session_key)
+@admitted
 def create_batch(election: str) -> Response:
     """Paper declarations signed at the counter (e.g. during an outage); each item has its own id."""
     identity = _identity()
@@ -196,7 +216,7 @@ def create_batch(election: str) -> Response:
         return _bad_body(exc)
     results = []
     for item in items:
-        response = _idempotent(identity, f"batch-item:{item['id']}", item,
+        response = _idempotent(identity, election, f"batch-item:{item['id']}", item,
                                lambda before_commit, item=item: _declare(identity, election, item, before_commit,
                                                                          paper=True))
         results.append({"id": item["id"], "status": response.status_code, "result": response.get_json()})
@@ -288,11 +308,11 @@ def _parse_time(value: Any) -> datetime:
     return moment
 
 
-def _idempotent(identity: Identity, key: str, body: dict[str, Any], action: Any) -> Response:
-    scope = identity.actor
+def _idempotent(identity: Identity, election: str, key: str, body: dict[str, Any], action: Any) -> Response:
+    scope = idempotency.scope_for(election, identity.actor)
     digest = idempotency.request_hash(request.method, request.path, body)
     try:
-        claim = idempotency.claim(db.session, scope, key, digest)
+        claim = idempotency.claim(db.session, scope, key, digest, election)
     except OperationalError:
         db.session.rollback()
         return _unavailable()
@@ -319,6 +339,9 @@ def _idempotent(identity: Identity, key: str, body: dict[str, Any], action: Any)
         response = _bad_body(exc)
     except DeclarationRefused as exc:
         response = _refusal(exc)
+        if exc.code in ANSWERS_ABOUT_THE_PERSON and identity.kind != "voter":
+            record_lookup(db.session, actor=identity.actor, election=election, refused=True,
+                          municipality=str(body.get("municipality") or ",".join(sorted(identity.municipalities()))))
     except OperationalError:
         db.session.rollback()
         current_app.logger.exception("database unavailable while declaring")

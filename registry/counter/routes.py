@@ -23,6 +23,7 @@ from registry.calendar_utils import local
 from registry.counter.forms import ConfirmForm, VoterForm
 from registry.csb.services import accepting
 from registry.db import db, utcnow
+from registry.declarations.lookups import record_lookup
 from registry.declarations.models import Declaration
 from registry.declarations.services import (
     DeclarationRecorded,
@@ -36,6 +37,7 @@ from registry.declarations.services import (
 )
 from registry.domain import Channel
 from registry.elections.models import CandidateList, District, Election, ListDistrict, Municipality
+from registry.limits import limiter, lookup_limit, session_key
 from registry.people import person_registry
 from registry.privacy.sealed import TokenInvalid, seal, unseal
 
@@ -43,6 +45,7 @@ counter = Blueprint("counter", __name__, url_prefix="/balie")
 
 SEAL_PURPOSE = "counter-voter"
 SEAL_TTL = 15 * 60  # a voter at the counter; long enough to choose, short enough to be harmless
+COUNTER_CHANNELS = (Channel.COUNTER.value, Channel.BATCH.value)  # made at the counter, on screen or on paper
 
 
 def _clerk_municipality(election: Election) -> Municipality:
@@ -78,6 +81,7 @@ def start(election: str) -> str:
 
 @counter.post("/<election>/")
 @role_required("clerk")
+@limiter.limit(lookup_limit, key_func=session_key)  # per clerk: whether someone declared is political data
 def check(election: str) -> str | Response:
     record = _election(election)
     municipality = _clerk_municipality(record)
@@ -86,6 +90,8 @@ def check(election: str) -> str | Response:
         return render_template("counter/step1.html", election=record, municipality=municipality, form=form,
                                window_open=_window_open(record)), 422
     outcome = _check(record, municipality, form.bsn.data)
+    record_lookup(db.session, actor=current_identity().actor, election=record.identifier,
+                  municipality=municipality.code)
     if isinstance(outcome, DeclarationRefused):
         return render_template("counter/outcome.html", election=record, municipality=municipality,
                                refusal=outcome, form=form, paper_lists=_paper_lists(record, municipality)), 200
@@ -143,7 +149,7 @@ def confirm(election: str) -> str | Response:
     if sealed["municipality"] != municipality.code or sealed["election"] != record.identifier:
         abort(403)
     identity = current_identity()
-    scope, key = identity.actor, f"counter-form:{form.submission.data}"
+    scope, key = idempotency.scope_for(record.identifier, identity.actor), f"counter-form:{form.submission.data}"
     if _already_answered(scope, key):  # a double click or a resubmitted form: show the first answer
         return _replayed(record, municipality, scope, key)
     voter = _check(record, municipality, sealed["bsn"])
@@ -155,7 +161,7 @@ def confirm(election: str) -> str | Response:
         return render_template("counter/step2.html", election=record, municipality=municipality, voter=voter,
                                form=form), 422
     claim = idempotency.claim(db.session, scope, key, idempotency.request_hash("POST", request.path, {
-        "token": form.token.data, "list": form.list_id.data}))
+        "token": form.token.data, "list": form.list_id.data}), record.identifier)
     if claim.outcome in ("replay", "mismatch"):
         return _replayed(record, municipality, scope, key)
     if claim.outcome == "in_flight":
@@ -212,8 +218,10 @@ def _replayed(election: Election, municipality: Municipality, scope: str, key: s
 def _own_declaration(election: Election, municipality: Municipality, code: str) -> Declaration:
     declaration = db.session.scalar(select(Declaration).where(Declaration.receipt_code == code,
                                                               Declaration.election_id == election.id))
-    # A clerk sees only what was registered in their own municipality.
-    if declaration is None or declaration.municipality_code != municipality.code:
+    # A clerk sees only what was made at their own municipality's counter (or on its paper forms), never a
+    # resident's online declaration.
+    if declaration is None or declaration.municipality_code != municipality.code or \
+            declaration.channel not in COUNTER_CHANNELS:
         abort(404)
     return declaration
 
@@ -263,7 +271,7 @@ def overview(election: str) -> str:
     record = _election(election)
     municipality = _clerk_municipality(record)
     here = (Declaration.election_id == record.id, Declaration.municipality_code == municipality.code,
-            Declaration.channel.in_(("counter", "batch")))
+            Declaration.channel.in_(COUNTER_CHANNELS))
     per_list = db.session.execute(
         select(CandidateList, func.count(Declaration.id)).join(Declaration, Declaration.list_id == CandidateList.id)
         .where(*here).group_by(CandidateList.id).order_by(CandidateList.number)).all()

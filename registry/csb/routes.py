@@ -37,6 +37,7 @@ from registry.csb.services import (
     sessions,
 )
 from registry.db import db, utcnow
+from registry.declarations.lookups import lookups_per_desk
 from registry.documents.services import dutch_date, dutch_datetime
 from registry.elections import services as elections
 from registry.elections.models import CandidateList, Election
@@ -256,6 +257,15 @@ def exemptions(election: Election) -> Any:
     return render_template("csb/exemptions.html", election=election, form=form, refused=refused,
                            exempt=elections.exemptions(db.session, election),
                            done=request.args.get("gedaan") == "1"), status
+
+
+@csb.get("/<election>/opvragingen")
+@role_required("csb")
+@election_scoped
+def lookups(election: Election) -> Any:
+    """Per desk: how often it asked about a person, and how often that did not lead to a declaration."""
+    return render_template("csb/lookups.html", election=election,
+                           desks=lookups_per_desk(db.session, election.identifier))
 
 
 # --- documents ----------------------------------------------------------------------------------------

@@ -737,8 +737,11 @@ class PurgeReport:
 def _idempotency_filter(election: Election) -> Any:
     from registry.api.models import IdempotencyKey
 
+    # Every row of the election, refusals included; rows from before migration 0007 that named no election
+    # go with the first purge (their replay window is long over by then).
     quoted = f'"{election.identifier}"'
-    return IdempotencyKey, or_(IdempotencyKey.response_body.contains(f'"election": {quoted}'),
+    return IdempotencyKey, or_(IdempotencyKey.election == election.identifier, IdempotencyKey.election.is_(None),
+                               IdempotencyKey.response_body.contains(f'"election": {quoted}'),
                                IdempotencyKey.response_body.contains(f'"election":{quoted}'))
 
 

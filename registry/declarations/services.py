@@ -93,6 +93,9 @@ INELIGIBLE_REASONS = {
     Ineligible.OUTSIDE_ELECTION: lazy_gettext("Deze persoon woont niet in het gebied van deze verkiezing."),
     Ineligible.WRONG_DISTRICT: lazy_gettext("Deze lijst doet niet mee in de kieskring van deze persoon."),
 }
+WITHHELD_REASON = lazy_gettext("Deze persoon kan volgens de BRP geen ondersteuningsverklaring afleggen voor deze "
+                               "verkiezing. De reden wordt hier niet getoond: de persoon kan die zelf opvragen bij "
+                               "de eigen gemeente (inzage in de BRP).")
 
 
 class DeclarationRefused(Exception):
@@ -210,6 +213,16 @@ def check_voter(session: Session, registry: PersonRegistry, election: Election, 
             gettext("De BRP is nu niet bereikbaar. Er is niets vastgelegd. Probeer het over een paar minuten "
                     "opnieuw, of gebruik het papieren formulier (model H 4)."),
         ) from None
+    at_counter = counter_municipality is not None
+    # At a counter (or a municipal system) someone of another municipality, or nobody, is "not registered
+    # here" and nothing more: checked before eligibility, which would tell any clerk in the country about a
+    # death, an age or a court's exclusion from the vote (BRP facts), or where the person lives.
+    if counter_municipality is not None and (
+            person is None or not check_counter_municipality(voter_facts(person), counter_municipality)):
+        raise DeclarationRefused(
+            Refusal.NOT_REGISTERED_HERE,
+            gettext("Deze persoon staat niet ingeschreven in deze gemeente. Een verklaring aan de balie kan alleen "
+                    "in de gemeente waar de kiezer staat ingeschreven (art. H 4 lid 3)."))
     if person is None:
         raise DeclarationRefused(Refusal.NOT_ELIGIBLE, INELIGIBLE_REASONS[Ineligible.NOT_REGISTERED],
                                  reason=Ineligible.NOT_REGISTERED.value)
@@ -221,18 +234,14 @@ def check_voter(session: Session, registry: PersonRegistry, election: Election, 
                                nomination_day=election.nomination_date)
     if not result.ok:
         assert result.reason is not None
+        if at_counter and result.reason is Ineligible.EXCLUDED:
+            # Special-category data (a court's sanction): the screen and the API say only that the person
+            # cannot declare; the person can learn why from their own BRP record.
+            raise DeclarationRefused(Refusal.NOT_ELIGIBLE, WITHHELD_REASON, reason="withheld")
         raise DeclarationRefused(Refusal.NOT_ELIGIBLE, INELIGIBLE_REASONS[result.reason],
                                  reason=result.reason.value)
     code = facts.municipality_code or ""
     municipality = municipalities.get(code) or municipalities[code.strip().upper()]
-    if counter_municipality is not None and not check_counter_municipality(facts, counter_municipality):
-        raise DeclarationRefused(
-            Refusal.NOT_REGISTERED_HERE,
-            gettext("Deze kiezer staat ingeschreven in %(name)s. Een verklaring aan de balie kan alleen in de eigen "
-                    "gemeente (art. H 4 lid 3): de kiezer kan terecht bij de gemeente %(name)s.",
-                    name=municipality.name),
-            municipality=municipality.code, municipality_name=municipality.name,
-        )
     lists = list(session.execute(
         select(CandidateList, ListDistrict)
         .join(ListDistrict, ListDistrict.list_id == CandidateList.id)

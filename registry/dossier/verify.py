@@ -6,17 +6,19 @@ another machine and run there:
     python verify.py DOSSIER.zip [--public-key registry-public-key.pem] [--confirm]
     python -m registry.dossier.verify DOSSIER.zip …          # the same, inside the Steunregister project
 
-Exit status 0: the dossier is intact; the summary and the manifest's fingerprint are printed.
-Exit status 1: it is not; the first problem found is printed. Without ``--public-key`` the verifier
-can only trust the key that came inside the dossier and says so; give the registry's published key
-to rule out a dossier made and signed by someone else. ``--confirm`` then asks for two blanked groups
-of the fingerprint as printed on the paper cover sheet, as the Kiesraad's own software does.
+Exit status 0: the dossier is intact and from the registry; the summary and the manifest's fingerprint
+are printed. Exit status 1: it is not; the first problem found is printed. Exit status 2: it is intact,
+but nothing shows who made it: without ``--public-key`` the only key at hand is the one inside the
+dossier, and anyone can re-sign a changed dossier with a key of their own. Give the registry's published
+key, or ``--confirm``: that asks for two blanked groups of the fingerprint as printed on the paper cover
+sheet (as the Kiesraad's own software does), which ties the file to the paper the registry handed over.
 
 What is checked, in order (the format is described in the README, section Dossier):
 
 1. The ZIP container is exactly as the registry writes it: every header field has the registry's
-   fixed value or repeats the directory, and the members follow each other without a gap. So even a
-   changed timestamp or attribute in a header is refused, not only a changed file.
+   fixed value or repeats the directory, and the members follow each other without a gap, in the order
+   of the directory. So even a changed timestamp or attribute in a header is refused, not only a
+   changed file, and (once the manifest is read, step 4) so is a changed order of the members.
 2. Every member reads back to exactly its recorded size and CRC-32; none of the fixed members is
    missing.
 3. ``manifest.sig`` is a valid Ed25519 signature over the exact bytes of ``manifest.json`` by the key
@@ -83,7 +85,11 @@ _LOCAL_SIG, _CENTRAL_SIG, _END_SIG = b"PK\x03\x04", b"PK\x01\x02", b"PK\x05\x06"
 _SAFE_NAME = frozenset("abcdefghijklmnopqrstuvwxyz0123456789._-")
 MAX_MEMBERS = 32
 MAX_SMALL_MEMBER = 16 * 1024 * 1024  # manifest, signatures and key are read whole; nothing else is
+MAX_LINE = 64 * 1024  # characters in one row of the declaration files; a real row is under 2,000
 CHUNK = 64 * 1024
+
+
+UNCONFIRMED = 2  # exit status: intact, but not shown to come from the registry
 
 
 class DossierInvalid(Exception):
@@ -195,7 +201,10 @@ def read_members(file: BinaryIO) -> dict[str, Member]:
     # The local headers must repeat the directory exactly and the members must follow each other
     # without a gap, ending where the directory starts.
     expected_offset = 0
-    for member in sorted(members.values(), key=lambda m: m.offset):
+    if list(members.values()) != sorted(members.values(), key=lambda m: m.offset):
+        raise DossierInvalid("De ZIP is gewijzigd: de inhoudsopgave noemt de bestanden in een andere volgorde dan "
+                             "ze in het bestand staan.")
+    for member in members.values():
         if member.offset != expected_offset:
             raise DossierInvalid(f"De ZIP is gewijzigd: onverwachte bytes voor {member.name}.")
         header = _read_exact(file, member.offset, _LOCAL.size + len(member.name))
@@ -321,6 +330,16 @@ def _text(file: BinaryIO, member: Member) -> io.TextIOWrapper:
     return io.TextIOWrapper(io.BufferedReader(_MemberReader(inflate(file, member))), encoding="utf-8", newline="")
 
 
+def _lines(text: io.TextIOWrapper, name: str) -> Iterator[str]:
+    """The lines of a member, none longer than MAX_LINE: a line is never read whole before it is measured,
+    so a small file that inflates to one huge line cannot fill the memory."""
+    while line := text.readline(MAX_LINE + 1):
+        if len(line) > MAX_LINE:
+            raise DossierInvalid(f"{name}: een regel is langer dan {MAX_LINE} tekens; zo schrijft het register "
+                                 "geen regels.")
+        yield line
+
+
 # --- the checks --------------------------------------------------------------------------------------
 
 def _verify_signature(key: Ed25519PublicKey, signature: bytes, message: bytes, problem: str) -> None:
@@ -334,7 +353,7 @@ def _count_json(file: BinaryIO, member: Member) -> dict[str, int]:
     """declarations.json is a JSON array with one object per line: ``[``, the rows, ``]``."""
     counts = dict.fromkeys(STATUSES, 0)
     with _text(file, member) as text:
-        lines = iter(text)
+        lines = _lines(text, member.name)
         if next(lines, None) != "[\n":
             raise DossierInvalid(f"{member.name} begint niet met '['.")
         rows, more, ended = 0, True, False
@@ -371,7 +390,7 @@ def _count_csv(file: BinaryIO, member: Member) -> dict[str, int]:
     counts = dict.fromkeys(STATUSES, 0)
     try:
         with _text(file, member) as text:
-            reader = csv.reader(text)
+            reader = csv.reader(_lines(text, member.name))
             if tuple(next(reader, ())) != CSV_COLUMNS:
                 raise DossierInvalid(f"{member.name} heeft niet de verwachte kolommen.")
             status_column = CSV_COLUMNS.index("status")
@@ -426,6 +445,11 @@ def _check(file: BinaryIO, given_key: Ed25519PublicKey | None, report: Report) -
     for name in members:
         if name not in names and name not in UNLISTED:
             raise DossierInvalid(f"{name} hoort niet in het dossier: het manifest noemt het niet.")
+    # The registry writes the listed files in the manifest's order, then the unlisted ones: one byte
+    # sequence per dossier, so a reordered ZIP is a changed dossier.
+    if list(members) != [*names, *UNLISTED]:
+        raise DossierInvalid("De ZIP is gewijzigd: de bestanden staan niet in de volgorde waarin het register ze "
+                             f"schrijft ({', '.join([*names, *UNLISTED])}).")
     for member in members.values():
         if member.method != (_STORED if member.name in STORED_MEMBERS else _DEFLATED):
             raise DossierInvalid(f"De ZIP is gewijzigd: {member.name} is anders opgeslagen dan het register doet.")
@@ -472,8 +496,8 @@ STATUS_DUTCH = {"meets": "voldoet", "short": "tekort", "exempt": "vrijgesteld (a
                 "not_submitted": "niet ingeleverd", "unknown": "onbekend"}
 
 
-def summary(report: Report) -> list[str]:
-    """The Dutch summary of an intact dossier."""
+def summary(report: Report, trusted: bool = True) -> list[str]:
+    """The Dutch summary of an intact dossier; ``trusted``: checked with a key or paper from the registry."""
     manifest = report.manifest
     election = manifest.get("election") or {}
     affiliation = manifest.get("list") or {}
@@ -481,8 +505,9 @@ def summary(report: Report) -> list[str]:
     by_status = declarations.get("by_status") or {}
     head = manifest.get("audit_chain_head") or {}
     number = affiliation.get("AffiliationIdentifier")
+    verdict = "Dossier in orde" if trusted else "Dossier onbeschadigd, maar de afzender is NIET vastgesteld"
     lines = [
-        f"Dossier in orde ({manifest.get('format')}), gemaakt op {manifest.get('created_at')}.",
+        f"{verdict} ({manifest.get('format')}), gemaakt op {manifest.get('created_at')}.",
         f"Verkiezing: {election.get('ElectionIdentifier')} ({election.get('ElectionName')}), "
         f"dag van stemming {election.get('ElectionDate')}.",
         f"Lijst: {number if number is not None else '-'} {affiliation.get('RegisteredName') or 'blanco lijst'}.",
@@ -545,11 +570,10 @@ def main(argv: list[str] | None = None) -> int:
     if not report.ok:
         print(f"Dossier NIET in orde: {report.problem}", file=sys.stderr)
         return 1
-    for line in summary(report):
+    # The embedded key proves nothing on its own: whoever changed the dossier can re-sign it with theirs.
+    trusted = report.key_source == "given"
+    for line in summary(report, trusted=trusted):
         print(line)
-    if report.key_source == "embedded":
-        print("WAARSCHUWING: gecontroleerd met de sleutel die in het dossier zelf zit. Geef met --public-key de "
-              "gepubliceerde sleutel van het register op om uit te sluiten dat iemand anders het dossier maakte.")
     if args.confirm:
         def ask(prompt: str) -> str:
             return input(prompt + ": ")
@@ -560,6 +584,14 @@ def main(argv: list[str] | None = None) -> int:
         except (EOFError, KeyboardInterrupt):
             print("\nNiet bevestigd: de groepen van het voorblad zijn niet ingetypt.", file=sys.stderr)
             return 1
+        if not trusted:
+            print("Dossier in orde: het is het dossier van het papieren voorblad.")
+        return 0
+    if not trusted:
+        print("NIET BEVESTIGD: alleen gecontroleerd met de sleutel die in het dossier zelf zit; daarmee kan ieder "
+              "een gewijzigd dossier opnieuw ondertekenen. Geef met --public-key de gepubliceerde sleutel van het "
+              "register op, of vergelijk met --confirm de vingerafdruk met het papieren voorblad.", file=sys.stderr)
+        return UNCONFIRMED
     return 0
 
 

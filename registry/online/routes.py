@@ -281,9 +281,9 @@ def declare(election: str) -> Any:
 def _record(election: Election, form: ConfirmForm) -> Any:
     identity = _voter()
     list_id = int(form.list_id.data)
-    scope, key = identity.actor, f"online-form:{form.submission.data}"
+    scope, key = idempotency.scope_for(election.identifier, identity.actor), f"online-form:{form.submission.data}"
     claim = idempotency.claim(db.session, scope, key,
-                              idempotency.request_hash("POST", request.path, {"list": list_id}))
+                              idempotency.request_hash("POST", request.path, {"list": list_id}), election.identifier)
     if claim.outcome in ("replay", "mismatch"):
         return _replayed(election, scope, key)
     if claim.outcome == "in_flight":

@@ -23,6 +23,7 @@ from registry.db import utcnow
 from registry.elections.models import CandidateList, District, Election
 from registry.elections.services import ImportRefused, ImportResult, find_list, import_parsed
 from registry.eml import Affiliation, Candidate, CandidateLists, ElectionRef, EmlError, parse_eml, sha256_fingerprint
+from registry.input_guard import BIDI
 from registry.party.models import ListAgent
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
@@ -184,6 +185,10 @@ def register_lists(session: Session, identity: Identity, election: Election, nom
     mine = agent_list_ids(session, identity)
     for nomination in nominations:
         for affiliation in nomination.affiliations:
+            if affiliation.designation and BIDI.search(affiliation.designation):
+                raise RegistrationRefused("Niet ingediend: de aanduiding bevat een teken dat de schrijfrichting "
+                                          "omdraait (zoals U+202E). Zo'n teken laat de naam op het scherm anders "
+                                          "lezen dan hij is; haal het weg en dien opnieuw in.")
             try:
                 existing = find_list(session, election, affiliation)
             except ImportRefused as exc:

@@ -276,7 +276,9 @@ def test_production_refuses_to_start_with_the_mock(tmp_path):
     from app import create_app
 
     config = {"ENV": "production", "DATABASE_URL": f"sqlite:///{tmp_path}/p.sqlite", "INSTANCE_PATH": str(tmp_path),
-              "SECRET_KEY": "s" * 40, "MASTER_KEY": TEST_MASTER_KEY, "MOCK_IDP": "1"}
+              "SECRET_KEY": "s" * 40, "MASTER_KEY": TEST_MASTER_KEY, "MOCK_IDP": "1",
+              "OIDC_REDIRECT_URI": "https://steunregister.example/login/callback",
+              "OIDC_POST_LOGOUT_REDIRECT_URI": "https://steunregister.example/uitgelogd"}
     with pytest.raises(RuntimeError, match="mock identity provider"):
         create_app(config)
     with pytest.raises(RuntimeError, match="OIDC_ISSUER"):

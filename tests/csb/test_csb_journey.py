@@ -324,11 +324,15 @@ def check_dossier(app: Any, csb_token: str, list_id_: int, names: list[str]) -> 
         changed = bytearray(data)
         changed[len(changed) // 3] ^= 0x01
         flipped.write_bytes(bytes(changed))
+        key = Path(folder, "registry.pem")  # the published key: without it the verifier never says "in orde"
+        published = app.test_cli_runner().invoke(args=["dossier", "public-key", "-o", str(key)])
+        assert published.exit_code == 0, published.output
         for path, code in ((intact, 0), (flipped, 1)):
-            run = subprocess.run([sys.executable, "-m", "registry.dossier.verify", str(path)],
+            run = subprocess.run([sys.executable, "-m", "registry.dossier.verify", str(path), "--public-key", str(key)],
                                  capture_output=True, text=True, timeout=120)
             assert run.returncode == code, run.stdout + run.stderr
-        assert "in orde" in subprocess.run([sys.executable, "-m", "registry.dossier.verify", str(intact)],
+        assert "in orde" in subprocess.run([sys.executable, "-m", "registry.dossier.verify", str(intact),
+                                            "--public-key", str(key)],
                                            capture_output=True, text=True, timeout=120).stdout
     # The CSB's copy carries the declarants' names (they are its to examine); the BSN never.
     with zipfile.ZipFile(io.BytesIO(data)) as archive:

@@ -33,16 +33,6 @@ PROJECT = Path(__file__).resolve().parents[2]
 VERIFY_PY = PROJECT / "registry" / "dossier" / "verify.py"
 
 
-@pytest.fixture(scope="module")
-def key() -> Ed25519PrivateKey:
-    return Ed25519PrivateKey.generate()
-
-
-@pytest.fixture(scope="module")
-def dossier(key: Ed25519PrivateKey) -> bytes:
-    return make_dossier(key)
-
-
 def check(data: bytes, key: Ed25519PrivateKey | None = None) -> verifier.Report:
     return verifier.verify(io.BytesIO(data), public_key_pem(key) if key else None)
 
@@ -208,18 +198,20 @@ def test_confirming_two_groups_of_the_fingerprint() -> None:
     assert 0 <= first < second <= 15
 
 
-def test_main_prints_a_dutch_summary_and_warns_about_the_embedded_key(dossier: bytes, key: Ed25519PrivateKey,
+def test_main_prints_a_dutch_summary_and_trusts_only_a_given_key(dossier: bytes, key: Ed25519PrivateKey,
                                                                       tmp_path: Path, capsys) -> None:
     path = tmp_path / "dossier.zip"
     path.write_bytes(dossier)
-    assert verifier.main([str(path)]) == 0
-    out = capsys.readouterr().out
-    assert "Dossier in orde" in out and "WAARSCHUWING" in out
-    assert check(dossier).fingerprint in out
+    assert verifier.main([str(path)]) == verifier.UNCONFIRMED == 2  # intact, but from whom?
+    captured = capsys.readouterr()
+    assert "Dossier in orde" not in captured.out and "afzender is NIET vastgesteld" in captured.out
+    assert "NIET BEVESTIGD" in captured.err and "--public-key" in captured.err
+    assert check(dossier).fingerprint in captured.out
     pem = tmp_path / "registry.pem"
     pem.write_bytes(public_key_pem(key))
     assert verifier.main([str(path), "--public-key", str(pem)]) == 0
-    assert "WAARSCHUWING" not in capsys.readouterr().out
+    captured = capsys.readouterr()
+    assert captured.out.startswith("Dossier in orde") and "NIET BEVESTIGD" not in captured.err
     path.write_bytes(tampered(dossier, "declarations.csv", flip(40)))
     assert verifier.main([str(path), "--public-key", str(pem)]) == 1
     captured = capsys.readouterr()
@@ -262,9 +254,11 @@ def test_verify_py_confirms_against_the_paper_on_its_own(dossier: bytes, tmp_pat
     assert "____" in run.stdout and "De vingerafdruk klopt met het voorblad." in run.stdout
 
 
-def test_python_m_entry_point(dossier: bytes, tmp_path: Path) -> None:
+def test_python_m_entry_point(dossier: bytes, key: Ed25519PrivateKey, tmp_path: Path) -> None:
     (tmp_path / "dossier.zip").write_bytes(dossier)
-    run = subprocess.run([sys.executable, "-m", "registry.dossier.verify", str(tmp_path / "dossier.zip")],
+    (tmp_path / "registry.pem").write_bytes(public_key_pem(key))
+    run = subprocess.run([sys.executable, "-m", "registry.dossier.verify", str(tmp_path / "dossier.zip"),
+                          "--public-key", str(tmp_path / "registry.pem")],
                          cwd=PROJECT, capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr
     assert "Dossier in orde" in run.stdout

@@ -107,11 +107,24 @@ def production_config(tmp_path: Path, **extra: str | None) -> dict[str, str | No
     return {"ENV": "production", "INSTANCE_PATH": str(tmp_path / "instance"),
             "DATABASE_URL": f"sqlite:///{tmp_path / 'none.sqlite'}", "SECRET_KEY": "k" * 40,
             "MASTER_KEY": TEST_MASTER_KEY, "OIDC_ISSUER": "https://broker.example", "OIDC_CLIENT_SECRET": "s3cret",
-            **extra}
+            "OIDC_REDIRECT_URI": "https://steunregister.example/login/callback",
+            "OIDC_POST_LOGOUT_REDIRECT_URI": "https://steunregister.example/uitgelogd", **extra}
 
 
 REFUSED = {
     "no secret key": ({"SECRET_KEY": None}, "STEUNREGISTER_SECRET_KEY is not set"),
+    "one-character secret key": ({"SECRET_KEY": "k"}, "STEUNREGISTER_SECRET_KEY must be at least 32 bytes"),
+    "31-byte secret key": ({"SECRET_KEY": "k" * 31}, "STEUNREGISTER_SECRET_KEY must be at least 32 bytes"),
+    "environment 'prod'": ({"ENV": "prod"}, "STEUNREGISTER_ENV must be one of development, test, production"),
+    "environment with a trailing space": ({"ENV": "production "}, "STEUNREGISTER_ENV must be one of"),
+    "environment in capitals": ({"ENV": "Production"}, "STEUNREGISTER_ENV must be one of"),
+    "no redirect URI": ({"OIDC_REDIRECT_URI": None}, "STEUNREGISTER_OIDC_REDIRECT_URI is not set"),
+    "plain http redirect URI": ({"OIDC_REDIRECT_URI": "http://steunregister.example/login/callback"},
+                                "STEUNREGISTER_OIDC_REDIRECT_URI must be https://"),
+    "no logout URI": ({"OIDC_POST_LOGOUT_REDIRECT_URI": None},
+                      "STEUNREGISTER_OIDC_POST_LOGOUT_REDIRECT_URI is not set"),
+    "plain http logout URI": ({"OIDC_POST_LOGOUT_REDIRECT_URI": "http://steunregister.example/uitgelogd"},
+                              "STEUNREGISTER_OIDC_POST_LOGOUT_REDIRECT_URI must be https://"),
     "no master key": ({"MASTER_KEY": None}, "no master key"),
     "master key file missing": ({"MASTER_KEY": None, "MASTER_KEY_FILE": "/nonexistent/master.key"}, "does not exist"),
     "master key too short": ({"MASTER_KEY": "c2hvcnQ="}, "must be 32 bytes"),
@@ -216,3 +229,17 @@ def test_the_client_address_behind_a_proxy_is_used_only_when_configured(app_conf
     assert statuses == expected
     with application.app_context():
         db.engine.dispose()
+
+
+def test_production_never_builds_the_login_uris_from_the_host_header(tmp_path, monkeypatch):
+    """A forged Host header must not become the callback or logout address the broker is sent."""
+    from app import create_app
+    from auth.rp import services
+
+    for name in [n for n in os.environ if n.startswith("STEUNREGISTER_")]:
+        monkeypatch.delenv(name)
+    app = create_app(production_config(tmp_path))
+    with app.test_request_context("/login/digid", headers={"Host": "evil.example"}):
+        assert services.redirect_uri() == "https://steunregister.example/login/callback"
+        assert services.post_logout_redirect_uri() == "https://steunregister.example/uitgelogd"
+        assert services.logout_url(None) == "https://steunregister.example/uitgelogd"

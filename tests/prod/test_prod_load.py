@@ -92,7 +92,9 @@ def voter_rows(deployment: Deployment, voter: str) -> list[Declaration]:
 
 def test_races_replays_and_counts_on_two_instances(deployment: Deployment):
     """One pair of instances, three loads in turn, the aggregates and the audit chain checked after each."""
-    servers = deployment.start(2, workers=1, threads=8, PROGRESS_MAX_AGE="0")
+    # One clerk token sends well over RATE_LIMIT_PER_CLIENT's 600 a minute here (1,000 replays of one key
+    # alone): a deliberate race, not a client to slow down, so its limit is raised for this test only.
+    servers = deployment.start(2, workers=1, threads=8, PROGRESS_MAX_AGE="0", RATE_LIMIT_PER_CLIENT="100000 per minute")
     before = declaration_count(deployment.session)
     voters = iter(deployment.voters)
     added = race_for_one_voter(deployment, servers, voters)

@@ -297,7 +297,10 @@ def test_counter_step_one_with_any_bsn_and_document(client, session, open_tk2025
         assert_dutch_page(response, ok=(200,))
 
     run()
-    assert counts(session) == before  # step 1 only checks; it never records
+    # Step 1 only checks; it never records a declaration. Its one write is the lookup's audit event.
+    after = counts(session)
+    lookups = session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "voter.lookup"))
+    assert after[0] == before[0] and after[1] - before[1] == lookups
 
 
 def test_counter_confirmation_with_tampered_hidden_fields(client, session, open_tk2025):

@@ -27,6 +27,8 @@ from typing import Any
 
 from sqlalchemy import select
 
+from auth.models import AuthSession
+from registry.api.models import IdempotencyKey
 from registry.db import utcnow
 from registry.elections.models import CandidateList
 from tests.auth.helpers import auth_header, bearer_token
@@ -110,7 +112,7 @@ def counter_day(login_as: Any, evidence: Evidence) -> list[str]:
     assert clerk.get(f"{COUNTER}verklaring/{code}.pdf").data.startswith(b"%PDF")
     assert "al een" in step1(walk_in).get_data(as_text=True)  # already declared
     elsewhere = step1(bsn("voter_amsterdam_1")).get_data(as_text=True)
-    assert "Amsterdam" in elsewhere  # registered in another municipality: sent there
+    assert "niet ingeschreven in deze gemeente" in elsewhere and "Amsterdam" not in elsewhere  # nothing more
     typed_back(evidence, step1(TYPO_BSN), TYPO_BSN)
     typed_back(evidence, step1(bsn("voter_haarlem_3"), document_number="12"), bsn("voter_haarlem_3"))
     assert clerk.get(f"{COUNTER}overzicht").status_code == 200
@@ -239,8 +241,42 @@ def test_no_bsn_anywhere_after_a_full_day(app, session, cli, login_as, open_tk20
     for name, content in dump.items():
         evidence.add(name, content)
 
+    # The stored API and form answers: scoped by a keyed hash, never by a login subject, which is the same
+    # in every election and would link a voter's choices across them.
+    session.rollback()
+    stored = session.execute(select(IdempotencyKey.scope, IdempotencyKey.election)).all()
+    subjects = set(session.scalars(select(AuthSession.subject)))
+    assert len(stored) >= 5 and len(subjects) >= 3 and {election for _scope, election in stored} == {"TK2025"}
+    for scope, _election in stored:
+        assert re.fullmatch(r"[0-9a-f]{64}", scope), scope
+        assert not any(subject in scope or subject.split(":")[-1] in scope for subject in subjects)
+
     pdfs = [name for name in evidence.names() if name.endswith("(PDF streams)")]
     assert len(pdfs) >= 3, evidence.names()  # two receipts and a model H 4
     answers = [name for name in evidence.names() if name.startswith(("GET ", "POST "))]
     assert len(answers) > 30, answers
     assert_no_bsn(evidence, used)
+
+
+def test_the_access_log_holds_no_receipt_code_bsn_or_query_string(tmp_path):
+    """gunicorn as docs/deploy.md starts it, its access log on stdout: a receipt code in a path (the receipt
+    pages) is masked, like a BSN, and the query string is never written."""
+    from tests.conftest import TEST_MASTER_KEY
+    from tests.support.servers import AppServer, Http
+
+    env = {"STEUNREGISTER_ENV": "test", "STEUNREGISTER_DATABASE_URL": f"sqlite:///{tmp_path / 'log.sqlite'}",
+           "STEUNREGISTER_INSTANCE_PATH": str(tmp_path / "instance"), "STEUNREGISTER_MASTER_KEY": TEST_MASTER_KEY,
+           "STEUNREGISTER_SECRET_KEY": "k" * 40}
+    code, number = "K7QP-M2XW-9RTB", bsn("voter_haarlem_1")
+    paths = [f"/verklaren/TK2025/ontvangstbewijs/{code}", f"/balie/TK2025/verklaring/{code}.pdf",
+             f"/balie/TK2025/verklaring/{code.lower()}", f"/x/{number}?bsn={number}&code={code}"]
+    with AppServer(env, workers=1, log_dir=tmp_path).start() as server:
+        http = Http(server.url)
+        for path in paths:
+            assert http.get(path).status < 500
+        server.stop(graceful=True)  # the access log line is written after the answer: let it finish
+    log = server.log.read_text()
+    assert log.count('"GET /verklaren/TK2025/ontvangstbewijs/****-****-**** HTTP/1.1"') == 1, log[-2000:]
+    assert "\"GET /x/********* HTTP/1.1\"" in log, log  # the path, without its query string
+    for secret in (code, code.lower(), number, "bsn=", "code="):
+        assert secret not in log
