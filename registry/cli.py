@@ -8,11 +8,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from registry import demo_calendar
 from registry.audit import services as audit
-from registry.db import db
+from registry.db import db, utcnow
 from registry.elections import services as elections
 from registry.eml import EmlError
 
@@ -21,7 +22,7 @@ CLI_ACTOR = "cli"
 
 election_cli = AppGroup("election", help="Verkiezingen inlezen en instellen.")
 audit_cli = AppGroup("audit", help="De auditketen controleren.")
-demo_cli = AppGroup("demo", help="De demo-verkiezing laden.")
+demo_cli = AppGroup("demo", help="De demo-verkiezing laden en door haar kalender bewegen (alleen ontwikkeling).")
 
 
 def _local_datetime(value: str) -> datetime:
@@ -161,6 +162,35 @@ def demo_load_command(if_empty: bool) -> None:
 
     message = load_demo(db.session, only_if_empty=if_empty)
     click.echo(message)
+
+
+@demo_cli.command("advance")
+@click.option("--to", "to", type=click.Choice(list(demo_calendar.STEPS)),
+              help="De fase om naartoe te gaan; zonder --to de volgende fase.")
+def demo_advance_command(to: str | None) -> None:
+    """Beweeg de demo-verkiezing door haar kalender: de klok van het register gaat vooruit en de zittingen
+    van het centraal stembureau op de weg worden gehouden (onderzoek, beslissing, onherroepelijk, vernietiging)."""
+    try:
+        demo_calendar.refuse_in_production(current_app)
+        result = demo_calendar.advance(db.session, to)
+    except demo_calendar.DemoRefused as exc:
+        raise click.ClickException(str(exc)) from None
+    for what in result.done:
+        click.echo(f"  {what}")
+    click.echo(f"{result.election}: {demo_calendar.STEPS[result.step]}. "
+               f"De klok van het register staat op {result.now.astimezone(AMS):%Y-%m-%d %H:%M} (Europe/Amsterdam).")
+
+
+@demo_cli.command("status")
+def demo_status_command() -> None:
+    """Toon waar de demo-verkiezing in haar kalender staat."""
+    demo_calendar.apply_recorded_offset(db.session)
+    election = demo_calendar.demo_election(db.session)
+    if election is None:
+        raise click.ClickException("Er is geen demo-verkiezing. Laad die eerst: flask --app app demo load")
+    step = demo_calendar.current_step(db.session, election)
+    click.echo(f"{election.identifier}: {demo_calendar.STEPS.get(step, 'de termijn is nog niet open')} "
+               f"({step}). Klok van het register: {utcnow().astimezone(AMS):%Y-%m-%d %H:%M} (Europe/Amsterdam).")
 
 
 def register_commands(app: Flask) -> None:

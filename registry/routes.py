@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask, Response, jsonify, redirect, render_template, request
 from sqlalchemy import select, text
 
+from registry import demo_calendar
 from registry.db import db
 from registry.elections.models import Election
 
@@ -31,13 +32,15 @@ PUBLIC_ENDPOINTS: frozenset[str] = frozenset({
     # bearer tokens themselves
     "mock_idp.discovery", "mock_idp.jwks", "mock_idp.authorize", "mock_idp.authorize_choice",
     "mock_idp.token", "mock_idp.userinfo", "mock_idp.end_session",
+    # the demo calendar's panel on the start page (registry/demo_calendar.py; development and test only)
+    "demo.advance_page",
 })
 
 
 @public.get("/")
 def home() -> str:
     elections = db.session.scalars(select(Election).order_by(Election.election_date)).all()
-    return render_template("home.html", elections=elections)
+    return render_template("home.html", elections=elections, demo=demo_calendar.panel(db.session))
 
 
 @public.get("/taal/<code>")
@@ -117,6 +120,10 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(dossier_api)  # every view: @api_role_required("csb") + require_election
     app.register_blueprint(dossier_pages)  # every view: @role_required("csb") + require_election
+
+    # issue 16: the demo calendar (development and test only): its panel's route, and the demo clock
+    # as last recorded, on every request
+    demo_calendar.init_app(app)
 
     # Keep last: the placeholder landing pages /balie and /csb/<election> are added only where no
     # feature above serves that URL. Every view: @role_required.
