@@ -72,12 +72,18 @@ def recorded_offset(db_session: Session) -> timedelta | None:
     return timedelta(seconds=float(json.loads(payload)["offset_seconds"]))
 
 
+_applied: timedelta | None = None  # the recorded offset this process last took over
+
+
 def apply_recorded_offset(db_session: Session) -> None:
-    # Only when the demo clock moved: the tests' own clock fixture must keep working otherwise.
+    """Take over a newly recorded demo clock. Only a new record moves the clock: when none was ever
+    recorded, or this one was taken over already, the clock stays as it is (the tests' own clock)."""
+    global _applied
     offset = recorded_offset(db_session)
     db_session.rollback()
-    if offset is not None:
+    if offset is not None and offset != _applied:
         set_clock_offset(offset)
+        _applied = offset
 
 
 def _move_clock(db_session: Session, election: Election, moment: datetime, step: str) -> None:
@@ -92,7 +98,9 @@ def _move_clock(db_session: Session, election: Election, moment: datetime, step:
     except BaseException:
         db_session.rollback()
         raise
+    global _applied
     set_clock_offset(offset)
+    _applied = timedelta(seconds=round(offset.total_seconds(), 3))
 
 
 # --- where the demo stands --------------------------------------------------------------------------

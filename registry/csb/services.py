@@ -666,6 +666,25 @@ def record_final(session: Session, election: Election, actor: str, ground: str,
     """The CSB records that its decision is final: the appeal term passed (I 7) or the Raad van State
     decided. Only then may the personal data be destroyed (I 19)."""
     now = now or utcnow()
+    ground = check_final(session, election, ground, now)
+    session.rollback()
+    begin_write(session)
+    try:
+        head = audit.head(session)
+        row = _store(session, election, "final", actor, now, {}, None, head, note=ground)
+        audit.append(session, actor=actor, action="csb.decision_final", election=election.identifier,
+                     subject=f"csb_session:{row.id}", payload={"ground": ground}, occurred_at=now)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return row
+
+
+def check_final(session: Session, election: Election, ground: str, now: datetime | None = None) -> str:
+    """Whether the CSB may record now that its decision is final (raises CsbRefused if not): what the
+    confirmation step asks before anything is written. Returns the ground, whitespace normalised."""
+    now = now or utcnow()
     ground = " ".join((ground or "").split())
     if not REASON_MIN <= len(ground) <= REASON_MAX:
         raise CsbRefused("invalid-ground", "Schrijf op waarom de beslissing onherroepelijk is, bijvoorbeeld: "
@@ -679,18 +698,7 @@ def record_final(session: Session, election: Election, actor: str, ground: str,
     if now < when:
         raise CsbRefused("appeal-term", f"De beroepstermijn van {APPEAL_DAYS} dagen (art. I 7) loopt nog. De "
                                         f"beslissing kan op zijn vroegst vanaf {_dutch(when)} onherroepelijk zijn.")
-    session.rollback()
-    begin_write(session)
-    try:
-        head = audit.head(session)
-        row = _store(session, election, "final", actor, now, {}, None, head, note=ground)
-        audit.append(session, actor=actor, action="csb.decision_final", election=election.identifier,
-                     subject=f"csb_session:{row.id}", payload={"ground": ground}, occurred_at=now)
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    return row
+    return ground
 
 
 # --- I 19: destruction ------------------------------------------------------------------------------

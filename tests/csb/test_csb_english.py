@@ -21,7 +21,7 @@ def test_the_csb_overview_and_list_page_are_in_english(login_as, session, three_
     overview = html(member.get("/csb/TK2025"))
     assert '<html lang="en"' in overview
     for must in ("<h1>Central electoral committee: ", "Current status", "Phase: declarations are being collected",
-                 "Period for declarations", "Submitted in electoral districts", "Enough or exempt",
+                 "Period for declarations", "Lists per electoral district", "short by 27", "not submitted",
                  "In total 3 declarations: 3 valid, 0 invalid because the voter made more than one declaration",
                  "Declarations per day", "Official reports", "None yet: the examination has not been held yet.",
                  "Hold the examination (section I 1)", "Voters with more than one declaration (0)"):

@@ -152,8 +152,16 @@ def test_from_first_declaration_to_destruction(app, session, tk2025, csb_people,
     token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page).group(1)
     bad = member.post(f"/csb/TK2025/verklaringen/{ruled}", data={"csrf_token": token, "reason": ""})
     assert bad.status_code == 422 and "Schrijf de reden op." in html(bad)
+    ask = member.post(f"/csb/TK2025/verklaringen/{ruled}",
+                      data={"csrf_token": token, "reason": "Handtekening ontbreekt op het papieren formulier"})
+    # Irreversible: first the confirmation step, naming what will happen; nothing is recorded yet.
+    assert ask.status_code == 200 and "Dit kan niet ongedaan worden gemaakt." in html(ask)
+    assert f"Verklaring {ruled} voor Lijst" in html(ask)
+    assert "“Handtekening ontbreekt op het papieren formulier”" in html(ask)
+    assert "ongeldig: andere reden" not in html(member.get(f"/csb/TK2025/verklaringen/{ruled}"))
     done = member.post(f"/csb/TK2025/verklaringen/{ruled}",
-                       data={"csrf_token": token, "reason": "Handtekening ontbreekt op het papieren formulier"})
+                       data={"csrf_token": token, "reason": "Handtekening ontbreekt op het papieren formulier",
+                             "confirmed": "1"})
     assert done.status_code == 303
     assert "ongeldig: andere reden" in html(member.get(done.headers["Location"]))
 
@@ -255,7 +263,11 @@ def test_from_first_declaration_to_destruction(app, session, tk2025, csb_people,
     clock.travel_to(local(examination_day + timedelta(days=3 + 5), 9, 0))
     member = app.test_client()
     assert login(member, "csb:TK2025").status_code == 200
-    final = csb_form(member, "/csb/TK2025/onherroepelijk", {"ground": "Geen beroep ingesteld binnen de termijn."})
+    ask = csb_form(member, "/csb/TK2025/onherroepelijk", {"ground": "Geen beroep ingesteld binnen de termijn."})
+    assert ask.status_code == 200 and "Bevestig: de beslissing is onherroepelijk" in html(ask)
+    assert session.scalar(select(func.count()).select_from(CsbSession)) == 2  # nothing recorded yet
+    final = csb_form(member, "/csb/TK2025/onherroepelijk", {"ground": "Geen beroep ingesteld binnen de termijn.",
+                                                            "confirmed": "1"})
     assert final.status_code == 303
 
     dry = cli.invoke(args=["csb", "purge", "TK2025"])

@@ -21,33 +21,10 @@ from registry.declarations.models import Declaration
 from registry.demo import eighteen_years_before
 from registry.domain import AMS
 from registry.domain.eligibility import is_of_age
-from registry.elections.models import Election
 from registry.people import person_registry
 from tests.conftest import TEST_MASTER_KEY, bsn
-from tests.online.helpers import csrf, forget_g_after_each_request, html
-
-
-@pytest.fixture(autouse=True)
-def _real_clock(app: Any) -> Any:
-    forget_g_after_each_request(app)
-    set_clock_offset(timedelta(0))
-    yield
-    set_clock_offset(timedelta(0))  # the demo clock is process-wide: the next test starts on real time
-
-
-@pytest.fixture
-def demo(cli: Any, session: Any) -> Election:
-    result = cli.invoke(args=["demo", "load"])
-    assert result.exit_code == 0, result.output
-    election = session.scalar(select(Election).where(Election.identifier.endswith("_DEMO")))
-    session.rollback()
-    return election
-
-
-def advance(cli: Any, *args: str) -> str:
-    result = cli.invoke(args=["demo", "advance", *args])
-    assert result.exit_code == 0, result.output
-    return result.output
+from tests.demo.conftest import advance
+from tests.online.helpers import csrf, html
 
 
 def status(cli: Any) -> str:
@@ -116,14 +93,22 @@ def test_the_calendar_only_goes_forward(cli, session, demo):
     assert len(events(session)) == before
 
 
-def test_a_new_process_runs_on_the_recorded_demo_clock(cli, session, demo):
+def test_a_new_process_runs_on_the_recorded_demo_clock(cli, session, demo, monkeypatch):
     advance(cli, "--to", "repair-1")
     moved = utcnow()
-    set_clock_offset(timedelta(0))  # as a server started afterwards: real time, until it reads the record
+    # As a server started afterwards: real time, and nothing taken over yet, until it reads the record.
+    set_clock_offset(timedelta(0))
+    monkeypatch.setattr(demo_calendar, "_applied", None)
     demo_calendar.apply_recorded_offset(session)
     assert abs(utcnow() - moved) < timedelta(seconds=30)
     set_clock_offset(timedelta(0))
+    monkeypatch.setattr(demo_calendar, "_applied", None)
     assert "(repair-1)" in status(cli)  # the command line reads the record too
+    # A clock set by hand (a test's) stays until a new record comes.
+    demo_calendar.apply_recorded_offset(session)
+    set_clock_offset(timedelta(0))
+    demo_calendar.apply_recorded_offset(session)
+    assert abs(utcnow() - moved) > timedelta(days=1)
 
 
 def test_without_a_demo_the_command_says_what_to_do(cli, session, tk2025):
