@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from sqlalchemy import select
 from werkzeug.exceptions import NotFound
@@ -44,7 +45,7 @@ from registry.csb.services import (
 from registry.db import db, utcnow
 from registry.declarations.models import Declaration
 from registry.documents.services import dutch_date, dutch_datetime, dutch_time
-from registry.elections.models import CandidateList, Election
+from registry.elections.models import CandidateList, Election, Municipality
 from registry.problems import problem
 
 csb = Blueprint("csb", __name__, url_prefix="/csb")
@@ -56,6 +57,17 @@ STATUS_LABELS = {"meets": "voldoende", "short": "tekort", "exempt": "vrijgesteld
                  "not_submitted": "niet ingeleverd", "unknown": "vereist aantal onbekend"}
 LINE_STATUS_LABELS = {"valid": "geldig", "void_multiple": "ongeldig: meer dan één verklaring",
                       "void_other": "ongeldig: andere reden"}
+# What an audit event says, in words, where a person reads the chain (the code stays in the chain).
+AUDIT_EVENT_LABELS = {
+    "declaration.recorded": _l("verklaring vastgelegd"),
+    "declaration.ruled_invalid": _l("ongeldig verklaard door het centraal stembureau"),
+    "dossier.issued": _l("dossier uitgegeven"),
+    "csb.examination_held": _l("onderzoek gehouden (art. I 1)"),
+    "csb.decision_taken": _l("beslissing genomen (art. I 4)"),
+    "csb.decision_final": _l("beslissing onherroepelijk vastgelegd"),
+    "csb.purged": _l("verklaringen vernietigd (art. I 19)"),
+    "demo.clock_advanced": _l("demokalender verder gezet"),
+}
 CHANNEL_LABELS = {"counter": "balie", "online": "online", "batch": "bestand van de gemeente"}
 DOCUMENTS = {"onderzoek": ("examination", "proces-verbaal-onderzoek"),
              "beslissing": ("decision", "proces-verbaal-beslissing"),
@@ -86,7 +98,7 @@ def _dutch_time(value: Any) -> str:
 @csb.app_context_processor
 def _labels() -> dict[str, Any]:
     return {"csb_status_labels": STATUS_LABELS, "csb_line_labels": LINE_STATUS_LABELS,
-            "csb_channel_labels": CHANNEL_LABELS}
+            "csb_channel_labels": CHANNEL_LABELS, "audit_event_labels": AUDIT_EVENT_LABELS}
 
 
 def election_scoped(view: F) -> F:
@@ -232,8 +244,10 @@ def district_view(election: Election, list_id: int, kieskring: int) -> Any:
     wanted = request.args.get("status")
     lines = [line for line in declaration_lines(db.session, election, list_id, kieskring=kieskring)
              if wanted in (None, "", line.status)]
+    names = dict(db.session.execute(select(Municipality.code, Municipality.name)
+                                    .where(Municipality.election_id == election.id)).all())
     return render_template("csb/district.html", election=election, candidate_list=candidate_list,
-                           kieskring=kieskring, lines=lines, wanted=wanted or "")
+                           kieskring=kieskring, lines=lines, wanted=wanted or "", municipality_names=names)
 
 
 @csb.route("/<election>/verklaringen/<int:declaration_id>", methods=["GET", "POST"])

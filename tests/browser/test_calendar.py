@@ -115,6 +115,12 @@ def test_one_demo_election_from_the_open_window_to_the_purge(live_server: str, d
     mock_login(voter, person, audit, VOTER)
     expect(heading(voter)).to_have_text("Welke lijst wilt u steunen?")
     expect(main(voter)).not_to_contain_text("Waarom staan hier maar een paar lijsten?")
+    # A required radio button, nothing chosen yet, does not look like an error; one the server marked does.
+    radio = voter.get_by_role("radio").first
+    untouched = radio.evaluate("el => getComputedStyle(el).borderColor")
+    marked = radio.evaluate("el => { el.setAttribute('aria-invalid', 'true'); const c = getComputedStyle(el)"
+                            ".borderColor; el.removeAttribute('aria-invalid'); return c; }")
+    assert radio.evaluate("el => el.matches(':invalid')") and untouched != marked, (untouched, marked)
     person.choose(voter.get_by_role("radio", name=re.compile(rf"^Lijst \d+: {LIST}$")))
     person.click(voter.get_by_role("button", name="Verder"))
     person.check(voter.get_by_label(re.compile("Ik steun deze lijst")))
@@ -123,6 +129,16 @@ def test_one_demo_election_from_the_open_window_to_the_purge(live_server: str, d
 
     clerk = clerk_step1(fresh, live_server, demo, person, audit, "balie-open")
     expect(main(clerk)).not_to_contain_text("Let op")
+    # The document-type select shows its arrow (the theme draws none of its own).
+    arrow = clerk.get_by_label("Soort identiteitsbewijs").evaluate("el => getComputedStyle(el).backgroundImage")
+    assert arrow.startswith('url("data:image/svg+xml'), arrow
+    # Printed, the page is its content: no header, language switch, logout or footer.
+    clerk.emulate_media(media="print")
+    expect(clerk.get_by_role("button", name="Uitloggen")).to_be_hidden()
+    expect(clerk.get_by_role("link", name="English")).to_be_hidden()
+    expect(heading(clerk)).to_be_visible()
+    clerk.emulate_media(media="screen")
+    expect(clerk.get_by_role("button", name="Uitloggen")).to_be_visible()
 
     # --- nomination day passed: the clerk is told before typing a BSN ---------------------------------
     advance(page, live_server, person, audit, "dag van kandidaatstelling voorbij: de termijn is gesloten")

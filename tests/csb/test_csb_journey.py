@@ -146,9 +146,10 @@ def test_from_first_declaration_to_destruction(app, session, tk2025, csb_people,
     assert "online" in multiple and "bestand van de gemeente" in multiple
     district = html(member.get(f"/csb/TK2025/lijsten/{volt}/kieskring/10"))
     assert names[haarlem[0]] in district and district.count("data-declaration=") == 33
+    assert "<td>Haarlem</td>" in district and "GM0392" not in district  # municipalities by name
     ruled = session.scalar(select(Declaration.id).where(Declaration.receipt_code == receipts[5]))
     page = html(member.get(f"/csb/TK2025/verklaringen/{ruled}"))
-    assert "declaration.recorded" in page  # its audit event
+    assert "verklaring vastgelegd" in page and "declaration.recorded" not in page  # its audit event, in words
     token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page).group(1)
     bad = member.post(f"/csb/TK2025/verklaringen/{ruled}", data={"csrf_token": token, "reason": ""})
     assert bad.status_code == 422 and "Schrijf de reden op." in html(bad)
