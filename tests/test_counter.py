@@ -117,7 +117,9 @@ def test_missing_confirmation_tick_keeps_the_choice_and_records_nothing(clerk, s
     ("voter_amsterdam_1", "staat ingeschreven in Amsterdam"),
     ("minor", "nog geen 18 jaar"),
     ("eu_citizen_belgian", "nationaliteit"),
-    ("not_in_brp", "niet ingeschreven"),
+    # Passes the 11-proof, but the BRP does not know it: most likely mistyped, so the clerk is told to check it.
+    ("not_in_brp", "Dit BSN is niet gevonden in de BRP — controleer het nummer."),
+    ("registered_abroad", "niet ingeschreven in een Nederlandse gemeente"),
 ])
 def test_each_refusal_is_one_clear_sentence_with_what_to_do(clerk, session, case, expected):
     html = step1(clerk, bsn(case)).get_data(as_text=True)

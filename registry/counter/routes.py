@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 
 from auth.access import current_identity, require_municipality, role_required
 from registry.api import idempotency
+from registry.brp import PersonRegistryUnavailable
 from registry.calendar_utils import local
 from registry.counter.forms import ConfirmForm, VoterForm
 from registry.csb.phase import election_phase, notified_shortages
@@ -35,7 +36,7 @@ from registry.declarations.services import (
     has_declared,
     record_declaration,
 )
-from registry.domain import Channel
+from registry.domain import Channel, Ineligible, InvalidBsn, normalize_bsn
 from registry.elections.models import CandidateList, District, Election, ListDistrict, Municipality
 from registry.people import person_registry
 from registry.privacy.sealed import TokenInvalid, seal, unseal
@@ -111,7 +112,7 @@ def _check(election: Election, municipality: Municipality, bsn: str) -> VoterChe
     try:
         outcome = check_voter(db.session, person_registry(), election, bsn, municipality.code)
     except DeclarationRefused as refusal:
-        return refusal
+        return _not_in_brp(refusal, bsn)
     if not _window_open(election):
         return DeclarationRefused(Refusal.WINDOW_CLOSED, _("De termijn voor ondersteuningsverklaringen is gesloten "
                                                             "(art. H 4 lid 3). Er kan nu geen verklaring worden "
@@ -126,6 +127,22 @@ def _check(election: Election, municipality: Municipality, bsn: str) -> VoterChe
                                                               number=outcome.district.number,
                                                               name=outcome.district.name))
     return outcome
+
+
+def _not_in_brp(refusal: DeclarationRefused, bsn: str) -> DeclarationRefused:
+    """A BSN that passes the 11-proof but that the BRP does not know is most likely mistyped: say so,
+    rather than that the person lives outside the Netherlands. Asked only on this refusal, so a
+    second BRP lookup happens only then."""
+    if refusal.details.get("reason") != Ineligible.NOT_REGISTERED.value:
+        return refusal
+    try:
+        found = person_registry().lookup(normalize_bsn(bsn))
+    except (InvalidBsn, PersonRegistryUnavailable):
+        return refusal
+    if found is not None:
+        return refusal
+    return DeclarationRefused(Refusal.NOT_ELIGIBLE, _("Dit BSN is niet gevonden in de BRP — controleer het nummer. "
+                                                       "Er is niets vastgelegd."), reason="not_in_brp")
 
 
 @counter.post("/<election>/vastleggen")
