@@ -16,6 +16,7 @@ from registry.audit import services as audit
 from registry.db import db, utcnow
 from registry.elections import services as elections
 from registry.eml import EmlError
+from registry.i18n import count
 
 AMS = ZoneInfo("Europe/Amsterdam")
 CLI_ACTOR = "cli"
@@ -54,8 +55,9 @@ def import_command(files: tuple[Path, ...]) -> None:
                 continue
             what = {"110a": "verkiezingsdefinitie", "210": "kandidaatstelling", "230b": "kandidatenlijsten"}
             click.echo(f"{path.name}: {what[result.kind]} ingelezen voor {result.election}"
-                       + (f"; {result.lists_created} nieuwe lijsten, {result.versions_created} nieuwe versies"
-                          if result.kind != "110a" else f"; {len(result.districts)} kieskringen")
+                       + (f"; {count(result.lists_created, 'nieuwe lijst', 'nieuwe lijsten')}, "
+                          f"{count(result.versions_created, 'nieuwe versie', 'nieuwe versies')}"
+                          if result.kind != "110a" else f"; {count(len(result.districts), 'kieskring', 'kieskringen')}")
                        + f". Vingerafdruk: {result.fingerprint}")
             if result.created_election and result.kind != "110a":
                 click.echo(f"  Let op: verkiezing {result.election} is aangemaakt uit de lijsten; stel het "
@@ -90,7 +92,8 @@ def show_command(identifier: str, as_json: bool) -> None:
     click.echo(f"  Online kanaal:           {online}{basis}")
     click.echo(f"  Kieskringen ({len(info['districts'])}):")
     for district in info["districts"]:
-        click.echo(f"    {district['number']:>5}  {district['name']} ({district['municipalities']} gemeenten)")
+        municipalities = count(district["municipalities"], "gemeente", "gemeenten")
+        click.echo(f"    {district['number']:>5}  {district['name']} ({municipalities})")
     click.echo(f"  Lijsten ({len(info['lists'])}):")
     for item in info["lists"]:
         exempt = f"  vrijgesteld: {item['exempt_basis']}" if item["exempt"] else ""

@@ -44,8 +44,8 @@ from registry.csb.services import (
 )
 from registry.db import db, utcnow
 from registry.declarations.models import Declaration
-from registry.documents.services import dutch_date, dutch_datetime, dutch_time
 from registry.elections.models import CandidateList, Election, Municipality
+from registry.i18n import page_date, page_datetime, page_time
 from registry.problems import problem
 
 csb = Blueprint("csb", __name__, url_prefix="/csb")
@@ -85,14 +85,15 @@ def _not_found(exc: PageNotFound) -> tuple[str, int]:
     return render_template("csb/not_found.html", message=exc.message), 404
 
 
+# Named dutch_* from before pages had English: they follow the page's language (registry.i18n).
 @csb.app_template_filter("dutch_date")
 def _dutch_date(value: Any) -> str:
-    return dutch_date(value) if value else ""
+    return page_date(value) if value else ""
 
 
 @csb.app_template_filter("dutch_time")
 def _dutch_time(value: Any) -> str:
-    return dutch_time(value) if value else ""
+    return page_time(value) if value else ""
 
 
 @csb.app_context_processor
@@ -145,7 +146,7 @@ def _overview(election: Election, form: SessionForm | None = None, final_form: F
         matrix=_matrix(election, examination, request.args.get("toon")),
         calendar=calendar(election, held), examination=examination, multiple=multiple, now=utcnow(),
         form=form or SessionForm(), final_form=final_form or FinalForm(), refused=refused,
-        days=declarations_per_day(db.session, election), dutch_datetime=dutch_datetime), status
+        days=declarations_per_day(db.session, election), dutch_datetime=page_datetime), status
 
 
 def _matrix(election: Election, examination: Any, shown: str | None) -> dict[str, Any]:

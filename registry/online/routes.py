@@ -35,9 +35,9 @@ from registry.declarations.services import (
     check_voter,
     record_declaration,
 )
-from registry.documents.services import dutch_date, dutch_datetime, dutch_time
 from registry.domain import Channel
 from registry.elections.models import Election
+from registry.i18n import page_date, page_datetime, page_time
 from registry.limits import limiter, per_address_limit, per_session_limit, session_key
 from registry.online.forms import ChooseListForm, ConfirmForm
 from registry.online.services import (
@@ -111,8 +111,8 @@ def start() -> str:
     """What a declaration is, in plain Dutch; which elections it can be done for; log in with DigiD."""
     elections = db.session.scalars(select(Election).order_by(Election.election_date, Election.identifier)).all()
     items = [{"election": e, "window_open": window_open(e), "online_open": e.online_open, "phase": phase,
-              "closes": dutch_datetime(phase.deadline or e.window_closes_at),
-              "opens": dutch_datetime(e.window_opens_at)}
+              "closes": page_datetime(phase.deadline or e.window_closes_at),
+              "opens": page_datetime(e.window_opens_at)}
              for e in elections for phase in [election_phase(db.session, e)]]
     return render_template("online/start.html", items=items)
 
@@ -134,7 +134,7 @@ def _voter_state(election: Election) -> VoterCheck | tuple[str, int] | Any:
         return _refused(election, DeclarationRefused(Refusal.WINDOW_CLOSED, ""))
     if not election.online_open:
         return render_template("online/channel_closed.html", election=election, municipality=check.municipality,
-                               closes=dutch_datetime(election.window_closes_at))
+                               closes=page_datetime(election.window_closes_at))
     if not check.lists and election_phase(db.session, election).in_repair:
         return render_template("online/refused.html", election=election, title=_("Geen lijsten in uw kieskring"),
                                message=_("Na het onderzoek kunt u alleen nog een verklaring afleggen voor een lijst "
@@ -173,7 +173,7 @@ def _refused(election: Election, refusal: DeclarationRefused) -> Any:
         except DeclarationRefused as other:
             return _refused(election, other)
         return render_template("online/channel_closed.html", election=election, municipality=check.municipality,
-                               closes=dutch_datetime(election.window_closes_at))
+                               closes=page_datetime(election.window_closes_at))
     phase = election_phase(db.session, election)
     if code is Refusal.WINDOW_CLOSED and phase.phase is Phase.PURGED:
         return render_template(
@@ -188,8 +188,8 @@ def _refused(election: Election, refusal: DeclarationRefused) -> Any:
             message=_("Na het onderzoek van het centraal stembureau kunt u alleen in de hersteltermijn een verklaring "
                       "afleggen, op de hersteldagen, en alleen voor een lijst waarvoor een tekort in uw kieskring is "
                       "gemeld (Kieswet, artikel I 2). De volgende hersteldag is %(day)s, van %(opens)s tot %(closes)s. "
-                      "Er is niets vastgelegd.", day=dutch_date(upcoming.starts_at),
-                      opens=dutch_time(upcoming.starts_at), closes=dutch_time(upcoming.ends_at)))
+                      "Er is niets vastgelegd.", day=page_date(upcoming.starts_at),
+                      opens=page_time(upcoming.starts_at), closes=page_time(upcoming.ends_at)))
     if code is Refusal.WINDOW_CLOSED and repair_state(db.session, election).examined:
         return render_template(
             "online/refused.html", election=election, title=_("De termijn is gesloten"),
@@ -202,7 +202,7 @@ def _refused(election: Election, refusal: DeclarationRefused) -> Any:
             "online/refused.html", election=election, title=_("De termijn is gesloten"),
             message=_("U kunt voor %(election)s geen ondersteuningsverklaring meer afleggen. Dat kon van %(opens)s "
                       "tot %(closes)s (Kieswet, artikel H 4 lid 3). Er is niets vastgelegd.", election=election.name,
-                      opens=dutch_datetime(election.window_opens_at), closes=dutch_datetime(election.window_closes_at)))
+                      opens=page_datetime(election.window_opens_at), closes=page_datetime(election.window_closes_at)))
     if code is Refusal.NOT_ELIGIBLE:
         reason = str(refusal.details.get("reason", ""))
         return render_template("online/refused.html", election=election, title=_("U kunt geen verklaring afleggen"),
@@ -238,7 +238,7 @@ def _choose_page(record: Election, state: VoterCheck, form: ChooseListForm) -> s
     # The deadline is the window's, or in the repair period the last repair day's (I 2).
     phase = election_phase(db.session, record)
     return render_template("online/choose.html", election=record, voter=state, form=form, phase=phase,
-                           closes=dutch_datetime(phase.deadline or record.window_closes_at))
+                           closes=page_datetime(phase.deadline or record.window_closes_at))
 
 
 @online.post("/verklaren/<election>/bevestigen")

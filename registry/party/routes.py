@@ -17,9 +17,9 @@ from werkzeug.exceptions import NotFound
 from auth.access import Identity, current_identity, role_required
 from registry.csb.phase import countdown, list_outcome, shortage_notice_pdf
 from registry.db import db
-from registry.documents.services import dutch_datetime
 from registry.elections.models import CandidateList, District, Election, ListDistrict, ListVersion
 from registry.eml import Candidate
+from registry.i18n import page_datetime
 from registry.limits import limiter, per_address_limit
 from registry.party.forms import ListForm, UploadForm
 from registry.party.services import (
@@ -274,4 +274,5 @@ def _done(election: Election, result: Any) -> Response:
 
 @party.app_template_filter("dutch_datetime")
 def _dutch_datetime(value: Any) -> str:
-    return dutch_datetime(value) if value is not None else "nog niet"
+    # Follows the page's language (registry.i18n), despite the name.
+    return page_datetime(value) if value is not None else _("nog niet")
