@@ -109,7 +109,7 @@ def election_scoped(view: F) -> F:
         require_election(election)  # before the lookup: another election's existence is not disclosed
         found = db.session.scalar(select(Election).where(Election.identifier == election))
         if found is None:
-            raise PageNotFound(f"Er is geen verkiezing met de naam {election}.")
+            raise PageNotFound(_("Er is geen verkiezing met de naam %(name)s.", name=election))
         return view(found, **kwargs)
     return wrapper  # type: ignore[return-value]
 
@@ -117,7 +117,7 @@ def election_scoped(view: F) -> F:
 def _list(election: Election, list_id: int) -> CandidateList:
     candidate_list = db.session.get(CandidateList, list_id)
     if candidate_list is None or candidate_list.election_id != election.id:
-        raise PageNotFound("Deze lijst hoort niet bij deze verkiezing.")
+        raise PageNotFound(_("Deze lijst hoort niet bij deze verkiezing."))
     return candidate_list
 
 
@@ -368,7 +368,7 @@ def report(election: Election, name: str) -> Any:
     kind, filename = DOCUMENTS.get(name, (None, None))
     row = sessions(db.session, election).get(kind or "")
     if row is None or row.report_pdf is None:
-        raise PageNotFound("Dit proces-verbaal is er (nog) niet.")
+        raise PageNotFound(_("Dit proces-verbaal is er (nog) niet."))
     return _pdf(row.report_pdf, f"{filename}-{election.identifier}.pdf")
 
 
@@ -377,7 +377,7 @@ def report(election: Election, name: str) -> Any:
 @election_scoped
 def decision_json(election: Election) -> Any:
     if "decision" not in sessions(db.session, election):
-        raise PageNotFound("Het centraal stembureau heeft nog niet beslist (art. I 4).")
+        raise PageNotFound(_("Het centraal stembureau heeft nog niet beslist (art. I 4)."))
     response = jsonify(examine(db.session, election).as_api())
     response.headers["Content-Disposition"] = f'attachment; filename="beslissing-{election.identifier}.json"'
     return response
@@ -390,7 +390,7 @@ def shortage_notice(election: Election, list_id: int) -> Any:
     candidate_list = _list(election, list_id)
     data = shortage_notice_pdf(db.session, election, candidate_list)
     if data is None:
-        raise PageNotFound("Voor deze lijst is geen verzuim gemeld.")
+        raise PageNotFound(_("Voor deze lijst is geen verzuim gemeld."))
     return _pdf(data, f"verzuim-{election.identifier}-lijst-{candidate_list.number or candidate_list.id}.pdf")
 
 
