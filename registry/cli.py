@@ -8,20 +8,22 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from registry import demo_calendar
 from registry.audit import services as audit
-from registry.db import db
+from registry.db import db, utcnow
 from registry.elections import services as elections
 from registry.eml import EmlError
+from registry.i18n import count
 
 AMS = ZoneInfo("Europe/Amsterdam")
 CLI_ACTOR = "cli"
 
 election_cli = AppGroup("election", help="Verkiezingen inlezen en instellen.")
 audit_cli = AppGroup("audit", help="De auditketen controleren.")
-demo_cli = AppGroup("demo", help="De demo-verkiezing laden.")
+demo_cli = AppGroup("demo", help="De demo-verkiezing laden en door haar kalender bewegen (alleen ontwikkeling).")
 
 
 def _local_datetime(value: str) -> datetime:
@@ -53,8 +55,9 @@ def import_command(files: tuple[Path, ...]) -> None:
                 continue
             what = {"110a": "verkiezingsdefinitie", "210": "kandidaatstelling", "230b": "kandidatenlijsten"}
             click.echo(f"{path.name}: {what[result.kind]} ingelezen voor {result.election}"
-                       + (f"; {result.lists_created} nieuwe lijsten, {result.versions_created} nieuwe versies"
-                          if result.kind != "110a" else f"; {len(result.districts)} kieskringen")
+                       + (f"; {count(result.lists_created, 'nieuwe lijst', 'nieuwe lijsten')}, "
+                          f"{count(result.versions_created, 'nieuwe versie', 'nieuwe versies')}"
+                          if result.kind != "110a" else f"; {count(len(result.districts), 'kieskring', 'kieskringen')}")
                        + f". Vingerafdruk: {result.fingerprint}")
             if result.created_election and result.kind != "110a":
                 click.echo(f"  Let op: verkiezing {result.election} is aangemaakt uit de lijsten; stel het "
@@ -89,7 +92,8 @@ def show_command(identifier: str, as_json: bool) -> None:
     click.echo(f"  Online kanaal:           {online}{basis}")
     click.echo(f"  Kieskringen ({len(info['districts'])}):")
     for district in info["districts"]:
-        click.echo(f"    {district['number']:>5}  {district['name']} ({district['municipalities']} gemeenten)")
+        municipalities = count(district["municipalities"], "gemeente", "gemeenten")
+        click.echo(f"    {district['number']:>5}  {district['name']} ({municipalities})")
     click.echo(f"  Lijsten ({len(info['lists'])}):")
     for item in info["lists"]:
         exempt = f"  vrijgesteld: {item['exempt_basis']}" if item["exempt"] else ""
@@ -163,6 +167,35 @@ def demo_load_command(if_empty: bool) -> None:
 
     message = load_demo(db.session, only_if_empty=if_empty)
     click.echo(message)
+
+
+@demo_cli.command("advance")
+@click.option("--to", "to", type=click.Choice(list(demo_calendar.STEPS)),
+              help="De fase om naartoe te gaan; zonder --to de volgende fase.")
+def demo_advance_command(to: str | None) -> None:
+    """Beweeg de demo-verkiezing door haar kalender: de klok van het register gaat vooruit en de zittingen
+    van het centraal stembureau op de weg worden gehouden (onderzoek, beslissing, onherroepelijk, vernietiging)."""
+    try:
+        demo_calendar.refuse_in_production(current_app)
+        result = demo_calendar.advance(db.session, to)
+    except demo_calendar.DemoRefused as exc:
+        raise click.ClickException(str(exc)) from None
+    for what in result.done:
+        click.echo(f"  {what}")
+    click.echo(f"{result.election}: {demo_calendar.STEPS[result.step]}. "
+               f"De klok van het register staat op {result.now.astimezone(AMS):%Y-%m-%d %H:%M} (Europe/Amsterdam).")
+
+
+@demo_cli.command("status")
+def demo_status_command() -> None:
+    """Toon waar de demo-verkiezing in haar kalender staat."""
+    demo_calendar.apply_recorded_offset(db.session)
+    election = demo_calendar.demo_election(db.session)
+    if election is None:
+        raise click.ClickException("Er is geen demo-verkiezing. Laad die eerst: flask --app app demo load")
+    step = demo_calendar.current_step(db.session, election)
+    click.echo(f"{election.identifier}: {demo_calendar.STEPS.get(step, 'de termijn is nog niet open')} "
+               f"({step}). Klok van het register: {utcnow().astimezone(AMS):%Y-%m-%d %H:%M} (Europe/Amsterdam).")
 
 
 def register_commands(app: Flask) -> None:

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from registry.calendar_utils import today_local
+from registry.brp import Person
+from registry.calendar_utils import AMS, today_local
 from registry.config import DATA_DIR
+from registry.db import db
 from registry.elections import services as elections
 from registry.elections.models import CandidateList, Election
 from registry.eml import CandidateLists, ElectionDefinition, parse_eml, sha256_fingerprint
@@ -70,5 +73,40 @@ def load_demo(session: Session, only_if_empty: bool = False, today: date | None 
             elections.set_exemption(session, identifier, candidate_list.number, True,
                                     "zetel behaald bij de Tweede Kamerverkiezing 2023", DEMO_ACTOR)
     opens: datetime = election.window_opens_at
-    return (f"Demo-verkiezing {identifier} geladen: termijn open van {opens:%Y-%m-%d} tot dag van "
+    return (f"Demo-verkiezing {identifier} geladen: termijn open van {opens.astimezone(AMS):%Y-%m-%d} tot dag van "
             f"kandidaatstelling {nomination_day:%Y-%m-%d} 17:00; online kanaal open als pilot.")
+
+
+# The demo person register's two birthday cases are about the demo's own election day (art. B 1): one
+# turns 18 on it, the other the day after. The file cannot know that day, so they are dated on lookup.
+BIRTHDAY_CASES = {"turns_18_on_election_day": 0, "turns_18_day_after_election_day": 1}
+
+
+def eighteen_years_before(day: date) -> date:
+    try:
+        return day.replace(year=day.year - 18)
+    except ValueError:  # election on 29 February: born the 28th, the nearest birthday still of age (art. B 1)
+        return date(day.year - 18, 2, 28)
+
+
+class DemoBirthdays:
+    """The demo person register, with the birthday cases dated from the demo election's day."""
+
+    def __init__(self, registry: Any, cases: dict[str, str]) -> None:
+        self._registry = registry
+        self._shift = {cases[name]: days for name, days in BIRTHDAY_CASES.items() if name in cases}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._registry, name)
+
+    def lookup(self, bsn: str) -> Person | None:
+        person = self._registry.lookup(bsn)
+        if person is None or bsn not in self._shift:
+            return person
+        election_day = db.session.scalar(select(Election.election_date)
+                                         .where(Election.identifier.endswith("_DEMO"))
+                                         .order_by(Election.election_date.desc()).limit(1))
+        if election_day is None:
+            return person
+        born = eighteen_years_before(election_day + timedelta(days=self._shift[bsn]))
+        return dataclasses.replace(person, birth_date=born)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
+from datetime import date, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -25,6 +26,9 @@ from flask import Flask, has_request_context, request
 from flask_babel import Babel, get_locale, refresh
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
+
+from registry.calendar_utils import AMS
+from registry.documents.services import dutch_date, dutch_time
 
 log = logging.getLogger("registry.i18n")
 
@@ -58,6 +62,34 @@ def current_language() -> str:
 
 def has_control_characters(text: str) -> bool:
     return any(ord(c) < 32 or 0x7F <= ord(c) < 0xA0 for c in text)
+
+
+# Dates on pages: one style, "5 december 2026" and "15.00 uur" in Dutch, "5 December 2026" and "15:00" on
+# English pages. Printed documents stay Dutch (registry.documents.services.dutch_date).
+ENGLISH_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+                  "October", "November", "December")
+
+
+def page_date(value: date | datetime) -> str:
+    if not has_request_context() or current_language() != "en":
+        return dutch_date(value)
+    day = value.astimezone(AMS).date() if isinstance(value, datetime) else value
+    return f"{day.day} {ENGLISH_MONTHS[day.month - 1]} {day.year}"
+
+
+def page_time(value: datetime) -> str:
+    if not has_request_context() or current_language() != "en":
+        return dutch_time(value)
+    return f"{value.astimezone(AMS):%H:%M}"
+
+
+def count(n: int, one: str, many: str) -> str:
+    """``1 gemeente``, ``2 gemeenten``: a number with its noun, for the command line (Dutch only)."""
+    return f"{n} {one if n == 1 else many}"
+
+
+def page_datetime(value: datetime) -> str:
+    return f"{page_date(value)}, {page_time(value)}"
 
 
 def safe_next(target: str | None) -> str:

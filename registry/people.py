@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 from flask import current_app
 
-from registry.brp import FixturePersonRegistry, HttpPersonRegistry, PersonRegistry
+from registry.brp import DEMO_CASES, DEMO_FIXTURE, FixturePersonRegistry, HttpPersonRegistry, PersonRegistry
+from registry.config import is_production
+from registry.demo import DemoBirthdays
 
 
 def person_registry_from_settings(settings: dict[str, Any]) -> PersonRegistry:
     if settings.get("BRP_URL"):
         return HttpPersonRegistry(settings["BRP_URL"], settings.get("BRP_API_KEY"),
                                   timeout=float(settings.get("BRP_TIMEOUT") or 5))
-    return FixturePersonRegistry(settings["BRP_FIXTURE"])
+    registry = FixturePersonRegistry(settings["BRP_FIXTURE"])
+    if Path(settings["BRP_FIXTURE"]).resolve() == DEMO_FIXTURE.resolve() and not is_production(settings):
+        return DemoBirthdays(registry, json.loads(DEMO_CASES.read_text()))  # type: ignore[return-value]
+    return registry
 
 
 def person_registry() -> PersonRegistry:

@@ -13,7 +13,7 @@ from flask_babel import gettext
 from sqlalchemy import select, text
 from werkzeug.routing import IntegerConverter, Map
 
-from registry import i18n
+from registry import demo_calendar, i18n
 from registry.db import MAX_ID, db
 from registry.elections.models import Election
 from registry.errors import HTTP_ERROR_PAGE
@@ -37,13 +37,15 @@ PUBLIC_ENDPOINTS: frozenset[str] = frozenset({
     # bearer tokens themselves
     "mock_idp.discovery", "mock_idp.jwks", "mock_idp.authorize", "mock_idp.authorize_choice",
     "mock_idp.token", "mock_idp.userinfo", "mock_idp.end_session",
+    # the demo calendar's panel on the start page (registry/demo_calendar.py; development and test only)
+    "demo.advance_page",
 })
 
 
 @public.get("/")
 def home() -> str:
     elections = db.session.scalars(select(Election).order_by(Election.election_date)).all()
-    return render_template("home.html", elections=elections)
+    return render_template("home.html", elections=elections, demo=demo_calendar.panel(db.session))
 
 
 @public.get("/taal/<code>")
@@ -139,6 +141,10 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(dossier_api)  # every view: @api_role_required("csb") + require_election
     app.register_blueprint(dossier_pages)  # every view: @role_required("csb") + require_election
+
+    # issue 16: the demo calendar (development and test only): its panel's route, and the demo clock
+    # as last recorded, on every request
+    demo_calendar.init_app(app)
 
     # Keep last: the placeholder landing pages /balie and /csb/<election> are added only where no
     # feature above serves that URL. Every view: @role_required.

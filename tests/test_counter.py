@@ -73,7 +73,7 @@ def test_the_clerk_records_a_walk_in_voter_in_three_steps(clerk, session):
     step2 = step1(clerk, bsn("voter_haarlem_1"))
     html = step2.get_data(as_text=True)
     assert step2.status_code == 200
-    assert "Anne-Marie Brouwer-de Jong" in html and "11-03-1959" in html  # compare with the document
+    assert "Anne-Marie Brouwer-de Jong" in html and "11 maart 1959" in html  # compare with the document
     assert "Lijst 1: PVV (Partij voor de Vrijheid)" in html and "Wilders" in html  # candidates in order
     assert bsn("voter_haarlem_1") not in html  # the BSN travels sealed, not readable in the page
     done = confirm(clerk, html, "Volt")

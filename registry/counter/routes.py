@@ -21,6 +21,7 @@ from auth.access import current_identity, require_municipality, role_required
 from registry.api import idempotency
 from registry.calendar_utils import local
 from registry.counter.forms import ConfirmForm, VoterForm
+from registry.csb.phase import election_phase, notified_shortages
 from registry.csb.services import accepting
 from registry.db import db, utcnow
 from registry.declarations.lookups import record_lookup
@@ -75,8 +76,7 @@ def _election(identifier: str) -> Election:
 def start(election: str) -> str:
     record = _election(election)
     municipality = _clerk_municipality(record)
-    return render_template("counter/step1.html", election=record, municipality=municipality, form=VoterForm(),
-                           window_open=_window_open(record))
+    return _step1(record, municipality, VoterForm())
 
 
 @counter.post("/<election>/")
@@ -87,8 +87,7 @@ def check(election: str) -> str | Response:
     municipality = _clerk_municipality(record)
     form = VoterForm()
     if not form.validate_on_submit():
-        return render_template("counter/step1.html", election=record, municipality=municipality, form=form,
-                               window_open=_window_open(record)), 422
+        return _step1(record, municipality, form), 422
     outcome = _check(record, municipality, form.bsn.data)
     record_lookup(db.session, actor=current_identity().actor, election=record.identifier,
                   municipality=municipality.code)
@@ -112,6 +111,14 @@ def _step2(election: Election, municipality: Municipality, voter: VoterCheck, se
     confirm.list_id.choices = [(cl.id, cl.label) for cl, _ in voter.lists]
     return render_template("counter/step2.html", election=election, municipality=municipality, voter=voter,
                            form=confirm, changed=changed), 409 if changed else 200
+
+
+def _step1(election: Election, municipality: Municipality, form: VoterForm) -> str:
+    """Step 1, with where the calendar stands before any BSN is typed: the window, or in the repair
+    period (I 2) the lists that may still be supported in this municipality's kieskring."""
+    return render_template("counter/step1.html", election=election, municipality=municipality, form=form,
+                           window_open=_window_open(election), phase=election_phase(db.session, election),
+                           notified=notified_shortages(db.session, election, kieskring=municipality.district.number))
 
 
 def _check(election: Election, municipality: Municipality, bsn: str) -> VoterCheck | DeclarationRefused:

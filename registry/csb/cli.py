@@ -11,6 +11,7 @@ from sqlalchemy import select
 from registry.csb.services import CsbRefused, purge
 from registry.db import db
 from registry.elections.models import Election
+from registry.i18n import count
 
 csb_cli = AppGroup("csb", help="Het centraal stembureau: vernietiging na een onherroepelijke beslissing (art. I 19).")
 
@@ -35,9 +36,10 @@ def purge_command(election: str, execute: bool, actor: str) -> None:
             sys.exit(1)
         bar.update(len(steps))
     verb = "Vernietigd" if report.executed else "Zou worden vernietigd"
-    click.echo(f"{verb} voor {report.election}: {report.names} namen, {report.pseudonyms} pseudoniemen, "
-               f"de ontvangstcodes van {report.declarations} verklaringen, "
+    click.echo(f"{verb} voor {report.election}: {count(report.names, 'naam', 'namen')}, "
+               f"{count(report.pseudonyms, 'pseudoniem', 'pseudoniemen')}, "
+               f"de ontvangstcodes van {count(report.declarations, 'verklaring', 'verklaringen')}, "
                f"{'de sleutels van de verkiezing' if report.keys_present else 'geen sleutels (al weg)'}, "
-               f"{report.idempotency_rows} bewaarde API-antwoorden.")
+               f"{count(report.idempotency_rows, 'bewaard API-antwoord', 'bewaarde API-antwoorden')}.")
     if not report.executed:
         click.echo("Dit was een proefrun. Vernietig echt met --execute.")

@@ -43,7 +43,7 @@ def shortage_notice(election: Election, candidate_list: CandidateList, shortages
                     repairs: Sequence[Period]) -> bytes:
     return html_to_pdf(render_template(
         "pdf/model_i2_shortage_notice.html", election=_election(election), candidate_list=candidate_list,
-        shortages=shortages, repairs=_periods(repairs),
+        shortages=shortages, repairs=_periods(repairs), names={d.number: d.name for d in election.districts},
         notified=dutch_datetime(shortages[0].notified_at) if shortages else None))
 
 

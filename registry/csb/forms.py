@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from registry.csb.services import REASON_MAX, REASON_MIN
@@ -22,6 +22,7 @@ class RulingForm(FlaskForm):
                     Length(min=REASON_MIN, max=REASON_MAX,
                            message=_l("Een reden is %(min)s tot %(max)s tekens.", min=REASON_MIN, max=REASON_MAX))],
         render_kw={"rows": 3})
+    confirmed = HiddenField()  # "1" from the confirmation step; without it the page asks first
 
 
 class FinalForm(FlaskForm):
@@ -31,6 +32,13 @@ class FinalForm(FlaskForm):
                     Length(min=REASON_MIN, max=REASON_MAX,
                            message=_l("Schrijf %(min)s tot %(max)s tekens.", min=REASON_MIN, max=REASON_MAX))],
         render_kw={"rows": 2})
+    confirmed = HiddenField()
+
+
+class PurgeForm(FlaskForm):
+    """I 19: the first post is the dry run, shown as the confirmation step; the second destroys."""
+
+    confirmed = HiddenField()
 
 
 class ExemptionForm(FlaskForm):

@@ -12,17 +12,22 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import select
 from werkzeug.exceptions import NotFound
 
 from auth.access import api_role_required, current_identity, require_election, role_required
 from registry.csb import documents
-from registry.csb.forms import ExemptionForm, FinalForm, RulingForm, SessionForm
+from registry.csb.forms import ExemptionForm, FinalForm, PurgeForm, RulingForm, SessionForm
 from registry.csb.models import Shortage
+from registry.csb.phase import shortage_notice_pdf
 from registry.csb.services import (
     PHASE_LABELS,
     CsbRefused,
     calendar,
+    check_final,
     declaration_detail,
     declaration_lines,
     declarations_per_day,
@@ -32,15 +37,17 @@ from registry.csb.services import (
     inspection_lines,
     multiple_signers,
     phase_of,
+    purge,
     record_final,
     rule_invalid,
     sessions,
 )
 from registry.db import db, utcnow
 from registry.declarations.lookups import lookups_per_desk
-from registry.documents.services import dutch_date, dutch_datetime
+from registry.declarations.models import Declaration
 from registry.elections import services as elections
-from registry.elections.models import CandidateList, Election
+from registry.elections.models import CandidateList, Election, Municipality
+from registry.i18n import page_date, page_datetime, page_time
 from registry.problems import problem
 
 csb = Blueprint("csb", __name__, url_prefix="/csb")
@@ -52,6 +59,17 @@ STATUS_LABELS = {"meets": "voldoende", "short": "tekort", "exempt": "vrijgesteld
                  "not_submitted": "niet ingeleverd", "unknown": "vereist aantal onbekend"}
 LINE_STATUS_LABELS = {"valid": "geldig", "void_multiple": "ongeldig: meer dan één verklaring",
                       "void_other": "ongeldig: andere reden"}
+# What an audit event says, in words, where a person reads the chain (the code stays in the chain).
+AUDIT_EVENT_LABELS = {
+    "declaration.recorded": _l("verklaring vastgelegd"),
+    "declaration.ruled_invalid": _l("ongeldig verklaard door het centraal stembureau"),
+    "dossier.issued": _l("dossier uitgegeven"),
+    "csb.examination_held": _l("onderzoek gehouden (art. I 1)"),
+    "csb.decision_taken": _l("beslissing genomen (art. I 4)"),
+    "csb.decision_final": _l("beslissing onherroepelijk vastgelegd"),
+    "csb.purged": _l("verklaringen vernietigd (art. I 19)"),
+    "demo.clock_advanced": _l("demokalender verder gezet"),
+}
 CHANNEL_LABELS = {"counter": "balie", "online": "online", "batch": "bestand van de gemeente"}
 DOCUMENTS = {"onderzoek": ("examination", "proces-verbaal-onderzoek"),
              "beslissing": ("decision", "proces-verbaal-beslissing"),
@@ -69,15 +87,21 @@ def _not_found(exc: PageNotFound) -> tuple[str, int]:
     return render_template("csb/not_found.html", message=exc.message), 404
 
 
+# Named dutch_* from before pages had English: they follow the page's language (registry.i18n).
 @csb.app_template_filter("dutch_date")
 def _dutch_date(value: Any) -> str:
-    return dutch_date(value) if value else ""
+    return page_date(value) if value else ""
+
+
+@csb.app_template_filter("dutch_time")
+def _dutch_time(value: Any) -> str:
+    return page_time(value) if value else ""
 
 
 @csb.app_context_processor
 def _labels() -> dict[str, Any]:
     return {"csb_status_labels": STATUS_LABELS, "csb_line_labels": LINE_STATUS_LABELS,
-            "csb_channel_labels": CHANNEL_LABELS}
+            "csb_channel_labels": CHANNEL_LABELS, "audit_event_labels": AUDIT_EVENT_LABELS}
 
 
 def election_scoped(view: F) -> F:
@@ -87,7 +111,7 @@ def election_scoped(view: F) -> F:
         require_election(election)  # before the lookup: another election's existence is not disclosed
         found = db.session.scalar(select(Election).where(Election.identifier == election))
         if found is None:
-            raise PageNotFound(f"Er is geen verkiezing met de naam {election}.")
+            raise PageNotFound(_("Er is geen verkiezing met de naam %(name)s.", name=election))
         return view(found, **kwargs)
     return wrapper  # type: ignore[return-value]
 
@@ -95,7 +119,7 @@ def election_scoped(view: F) -> F:
 def _list(election: Election, list_id: int) -> CandidateList:
     candidate_list = db.session.get(CandidateList, list_id)
     if candidate_list is None or candidate_list.election_id != election.id:
-        raise PageNotFound("Deze lijst hoort niet bij deze verkiezing.")
+        raise PageNotFound(_("Deze lijst hoort niet bij deze verkiezing."))
     return candidate_list
 
 
@@ -121,11 +145,24 @@ def _overview(election: Election, form: SessionForm | None = None, final_form: F
     multiple = sum(1 for _ in multiple_signers(db.session, election))
     return render_template(
         "csb/overview.html", election=election, held=held, phase=phase, phase_label=PHASE_LABELS[phase],
+        matrix=_matrix(election, examination, request.args.get("toon")),
         calendar=calendar(election, held), examination=examination, multiple=multiple, now=utcnow(),
         form=form or SessionForm(), final_form=final_form or FinalForm(), refused=refused,
-        shortages=db.session.scalars(select(Shortage).where(Shortage.election_id == election.id)
-                                     .order_by(Shortage.list_id, Shortage.kieskring)).all(),
-        days=declarations_per_day(db.session, election), dutch_datetime=dutch_datetime), status
+        days=declarations_per_day(db.session, election), dutch_datetime=page_datetime), status
+
+
+def _matrix(election: Election, examination: Any, shown: str | None) -> dict[str, Any]:
+    """Lists × kieskringen for the overview; ``toon=tekort`` keeps only the lists with a shortage
+    (what used to be the list of notified shortages)."""
+    cells: dict[int, list[Any]] = {}
+    for row in examination.rows:
+        cells.setdefault(row.list_id, []).append(row)
+    only_short = shown == "tekort"
+    lists = [{"summary": summary, "cells": cells.get(summary.list_id, [])} for summary in examination.lists
+             if not only_short or any(r.status == "short" for r in cells.get(summary.list_id, []))]
+    return {"districts": [(d.number, d.name) for d in election.districts], "lists": lists,
+            "filter": "tekort" if only_short else "alle", "decided": examination.frozen,
+            "short_pairs": sum(1 for r in examination.rows if r.status == "short")}
 
 
 @csb.get("/<election>")
@@ -167,6 +204,19 @@ def final(election: Election) -> Any:
     form = FinalForm()
     if not form.validate_on_submit():
         return _overview(election, final_form=form, status=422)
+    if form.confirmed.data != "1":
+        try:
+            check_final(db.session, election, form.ground.data)
+        except CsbRefused as refused:
+            return _overview(election, final_form=form, refused=refused.message, status=refused.status)
+        return _confirm_page(
+            _("Bevestig: de beslissing is onherroepelijk"), url_for("csb.final", election=election.identifier),
+            {"ground": form.ground.data},
+            [_("Het centraal stembureau legt vast dat zijn beslissing (art. I 4) onherroepelijk is, met als "
+               "grond: “%(ground)s”.", ground=" ".join((form.ground.data or "").split())),
+             _("Daarna kan de beslissing niet meer veranderen, en moeten de verklaringen worden vernietigd "
+               "(art. I 19).")],
+            _("Ja, vastleggen dat de beslissing onherroepelijk is"), election)
     try:
         record_final(db.session, election, _actor(), form.ground.data)
     except CsbRefused as refused:
@@ -197,8 +247,10 @@ def district_view(election: Election, list_id: int, kieskring: int) -> Any:
     wanted = request.args.get("status")
     lines = [line for line in declaration_lines(db.session, election, list_id, kieskring=kieskring)
              if wanted in (None, "", line.status)]
+    names = dict(db.session.execute(select(Municipality.code, Municipality.name)
+                                    .where(Municipality.election_id == election.id)).all())
     return render_template("csb/district.html", election=election, candidate_list=candidate_list,
-                           kieskring=kieskring, lines=lines, wanted=wanted or "")
+                           kieskring=kieskring, lines=lines, wanted=wanted or "", municipality_names=names)
 
 
 @csb.route("/<election>/verklaringen/<int:declaration_id>", methods=["GET", "POST"])
@@ -208,6 +260,8 @@ def declaration(election: Election, declaration_id: int) -> Any:
     form = RulingForm()
     refused, status = None, 200
     if request.method == "POST":
+        if form.validate_on_submit() and form.confirmed.data != "1":
+            return _confirm_ruling(election, declaration_id, form.reason.data)
         if form.validate_on_submit():
             try:
                 rule_invalid(db.session, election, declaration_id, form.reason.data, _actor())
@@ -227,6 +281,77 @@ def declaration(election: Election, declaration_id: int) -> Any:
     decided = "decision" in sessions(db.session, election)
     return render_template("csb/declaration.html", election=election, detail=detail, form=form, refused=refused,
                            decided=decided, done=request.args.get("gedaan") == "1"), status
+
+
+def _confirm_page(title: str, action: str, fields: dict[str, Any], consequences: list[str], confirm_label: str,
+                  election: Election, keeps: list[str] | None = None, back: str | None = None) -> str:
+    return render_template("csb/confirm.html", title=title, action=action, fields=fields,
+                           consequences=consequences, keeps=keeps or [], confirm_label=confirm_label,
+                           back=back or url_for("csb.overview", election=election.identifier))
+
+
+def _confirm_ruling(election: Election, declaration_id: int, reason: str) -> Any:
+    try:
+        detail = declaration_detail(db.session, election, declaration_id)
+    except CsbRefused as exc:
+        raise PageNotFound(exc.message) from None
+    line = detail.line
+    row = next((r for r in examine(db.session, election).rows_for(_list_id_of(declaration_id))
+                if r.kieskring == line.kieskring), None)
+    consequences = [
+        _("Verklaring %(n)s voor %(list)s in kieskring %(number)s wordt ongeldig verklaard, met als reden: "
+          "“%(reason)s”.", n=declaration_id, list=detail.list_label, number=line.kieskring,
+          reason=" ".join(reason.split())),
+        _("De uitspraak wordt een vastgelegd feit, met uw naam en de tijd. Zij kan niet worden ingetrokken; "
+          "de verklaring zelf blijft zoals zij is."),
+    ]
+    if row is not None and row.required is not None and line.status == "valid":
+        consequences.append(_("%(list)s heeft in kieskring %(number)s daarna %(valid)s geldige verklaringen; "
+                              "vereist zijn er %(required)s.", list=detail.list_label, number=line.kieskring,
+                              valid=row.valid - 1, required=row.required))
+    back = url_for("csb.declaration", election=election.identifier, declaration_id=declaration_id)
+    return _confirm_page(_("Bevestig: verklaring %(n)s ongeldig verklaren", n=declaration_id), back,
+                         {"reason": reason}, consequences, _("Ja, ongeldig verklaren"), election, back=back)
+
+
+def _list_id_of(declaration_id: int) -> int:
+    return db.session.scalar(select(Declaration.list_id).where(Declaration.id == declaration_id)) or 0
+
+
+@csb.post("/<election>/vernietiging")
+@role_required("csb")
+@election_scoped
+def purge_page(election: Election) -> Any:
+    """I 19 from the CSB's own pages: the first post is the dry run, shown as the confirmation step with
+    what would be destroyed; the second destroys (the same service as ``flask csb purge --execute``)."""
+    form = PurgeForm()
+    if not form.validate_on_submit():
+        return _overview(election, status=422)
+    execute = form.confirmed.data == "1"
+    try:
+        report = purge(db.session, election, _actor(), execute=execute)
+    except CsbRefused as refused:
+        return _overview(election, refused=refused.message, status=refused.status)
+    if execute:
+        return redirect(url_for("csb.overview", election=election.identifier, gedaan="vernietigd"), code=303)
+    consequences = [
+        ngettext("%(num)s verklaring: de naam (%(names)s nog bewaard) wordt gewist.",
+                 "%(num)s verklaringen: de namen (%(names)s nog bewaard) worden gewist.",
+                 report.declarations, names=report.names),
+        ngettext("%(num)s pseudoniem van een BSN wordt vervangen door een neutrale waarde.",
+                 "%(num)s pseudoniemen van BSN's worden vervangen door neutrale waarden.", report.pseudonyms),
+        _("De sleutel en het geheim van deze verkiezing worden verwijderd: wat versleuteld is, kan niemand meer "
+          "lezen.") if report.keys_present else _("De sleutels van deze verkiezing zijn al verwijderd."),
+        ngettext("%(num)s opgeslagen antwoord van de API over deze verkiezing wordt verwijderd.",
+                 "%(num)s opgeslagen antwoorden van de API over deze verkiezing worden verwijderd.",
+                 report.idempotency_rows),
+        _("Het proces-verbaal van de vernietiging wordt gemaakt."),
+    ]
+    keeps = [_("de aantallen per lijst en per kieskring, de uitspraken en de beslissing"),
+             _("de processen-verbaal en de auditketen")]
+    return _confirm_page(_("Bevestig: de verklaringen vernietigen (art. I 19)"),
+                         url_for("csb.purge_page", election=election.identifier), {}, consequences,
+                         _("Ja, nu vernietigen"), election, keeps=keeps)
 
 
 @csb.get("/<election>/meervoudig")
@@ -277,7 +402,7 @@ def report(election: Election, name: str) -> Any:
     kind, filename = DOCUMENTS.get(name, (None, None))
     row = sessions(db.session, election).get(kind or "")
     if row is None or row.report_pdf is None:
-        raise PageNotFound("Dit proces-verbaal is er (nog) niet.")
+        raise PageNotFound(_("Dit proces-verbaal is er (nog) niet."))
     return _pdf(row.report_pdf, f"{filename}-{election.identifier}.pdf")
 
 
@@ -286,7 +411,7 @@ def report(election: Election, name: str) -> Any:
 @election_scoped
 def decision_json(election: Election) -> Any:
     if "decision" not in sessions(db.session, election):
-        raise PageNotFound("Het centraal stembureau heeft nog niet beslist (art. I 4).")
+        raise PageNotFound(_("Het centraal stembureau heeft nog niet beslist (art. I 4)."))
     response = jsonify(examine(db.session, election).as_api())
     response.headers["Content-Disposition"] = f'attachment; filename="beslissing-{election.identifier}.json"'
     return response
@@ -297,12 +422,9 @@ def decision_json(election: Election) -> Any:
 @election_scoped
 def shortage_notice(election: Election, list_id: int) -> Any:
     candidate_list = _list(election, list_id)
-    shortages = db.session.scalars(select(Shortage).where(Shortage.list_id == list_id)
-                                   .order_by(Shortage.kieskring)).all()
-    if not shortages:
-        raise PageNotFound("Voor deze lijst is geen verzuim gemeld.")
-    data = documents.shortage_notice(election, candidate_list, shortages,
-                                     calendar(election, sessions(db.session, election)).repairs)
+    data = shortage_notice_pdf(db.session, election, candidate_list)
+    if data is None:
+        raise PageNotFound(_("Voor deze lijst is geen verzuim gemeld."))
     return _pdf(data, f"verzuim-{election.identifier}-lijst-{candidate_list.number or candidate_list.id}.pdf")
 
 

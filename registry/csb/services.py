@@ -21,6 +21,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
 
+from flask_babel import gettext
 from sqlalchemy import String, and_, case, cast, delete, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
@@ -472,7 +473,7 @@ class DeclarationDetail:
 def declaration_detail(session: Session, election: Election, declaration_id: int) -> DeclarationDetail:
     declaration = session.get(Declaration, declaration_id)
     if declaration is None or declaration.election_id != election.id:
-        raise CsbRefused("unknown-declaration", "Deze verklaring bestaat niet in deze verkiezing.", 404)
+        raise CsbRefused("unknown-declaration", gettext("Deze verklaring bestaat niet in deze verkiezing."), 404)
     line = next(declaration_lines(session, election, declaration.list_id, declaration_id=declaration_id))
     candidate_list = session.get(CandidateList, declaration.list_id)
     municipality = session.scalar(select(Municipality.name).where(
@@ -530,24 +531,27 @@ def rule_invalid(session: Session, election: Election, declaration_id: int, reas
     now = now or utcnow()
     reason = " ".join((reason or "").split())
     if not REASON_MIN <= len(reason) <= REASON_MAX:
-        raise CsbRefused("invalid-reason", f"Geef een reden van {REASON_MIN} tot {REASON_MAX} tekens.", 422)
+        raise CsbRefused("invalid-reason", gettext("Geef een reden van %(min)s tot %(max)s tekens.", min=REASON_MIN,
+                                                     max=REASON_MAX), 422)
     held = sessions(session, election)
     if "decision" in held:
-        raise CsbRefused("decided", "Het centraal stembureau heeft al beslist (art. I 4): de aantallen liggen vast "
-                                    "en er kan geen verklaring meer ongeldig worden verklaard.")
+        raise CsbRefused("decided", gettext(
+            "Het centraal stembureau heeft al beslist (art. I 4): de aantallen liggen vast en er kan geen verklaring "
+            "meer ongeldig worden verklaard."))
     declaration = session.get(Declaration, declaration_id)
     if declaration is None or declaration.election_id != election.id:
-        raise CsbRefused("unknown-declaration", "Deze verklaring bestaat niet in deze verkiezing.", 404)
+        raise CsbRefused("unknown-declaration", gettext("Deze verklaring bestaat niet in deze verkiezing."), 404)
     session.rollback()  # end the read; the write below starts its own transaction
     begin_write(session)
     try:
         if session.scalar(select(Ruling.id).where(Ruling.declaration_id == declaration_id)) is not None:
-            raise CsbRefused("already-ruled", "Deze verklaring is al ongeldig verklaard. Een uitspraak staat vast; "
-                                              "er komt geen tweede bij.")
+            raise CsbRefused("already-ruled", gettext(
+                "Deze verklaring is al ongeldig verklaard. Een uitspraak staat vast; er komt geen tweede bij."))
         try:
             sealed = election_cipher(session, election).encrypt(reason, REASON_PURPOSE)
         except ElectionKeysDestroyed:
-            raise CsbRefused("data-destroyed", "De gegevens van deze verkiezing zijn vernietigd.", 410) from None
+            raise CsbRefused("data-destroyed", gettext("De gegevens van deze verkiezing zijn vernietigd."),
+                             410) from None
         ruling = Ruling(election_id=election.id, declaration_id=declaration_id, ruled_by=actor, ruled_at=now,
                         reason=SEALED_REASON_PREFIX + base64.b64encode(sealed).decode())
         session.add(ruling)
@@ -599,23 +603,24 @@ def hold_examination(session: Session, election: Election, actor: str, now: date
 
     now = now or utcnow()
     held = sessions(session, election)
-    _require_not_held(held, "examination", "Het onderzoek (art. I 1) is al gehouden.")
+    _require_not_held(held, "examination", gettext("Het onderzoek (art. I 1) is al gehouden."))
     when = calendar(election, held).examination_from
     if now < when:
-        raise CsbRefused("too-early", "Het onderzoek kan pas worden gehouden vanaf "
-                                      f"{_dutch(when)} (art. I 1): de dag na de dag van kandidaatstelling, 16.00 uur, "
-                                      "en niet voordat de termijn voor verklaringen is gesloten.")
+        raise CsbRefused("too-early", gettext(
+            "Het onderzoek kan pas worden gehouden vanaf %(when)s (art. I 1): de dag na de dag van "
+            "kandidaatstelling, 16.00 uur, en niet voordat de termijn voor verklaringen is gesloten.",
+            when=_dutch(when)))
     session.rollback()
     begin_write(session)
     try:
         _lock_chain(session)
         held = sessions(session, election)
-        _require_not_held(held, "examination", "Het onderzoek (art. I 1) is al gehouden.")
+        _require_not_held(held, "examination", gettext("Het onderzoek (art. I 1) is al gehouden."))
         examination = examine(session, election, live=True, now=now)
         if any(row.status == "unknown" for row in examination.rows):
-            raise CsbRefused("seats-unknown", "Het aantal zetels van deze verkiezing is niet vastgelegd, dus het "
-                                              "vereiste aantal verklaringen is onbekend (art. H 4 lid 1). Leg eerst "
-                                              "het aantal zetels vast.", 422)
+            raise CsbRefused("seats-unknown", gettext(
+                "Het aantal zetels van deze verkiezing is niet vastgelegd, dus het vereiste aantal verklaringen is "
+                "onbekend (art. H 4 lid 1). Leg eerst het aantal zetels vast."), 422)
         head = audit.head(session)
         examination = Examination(examination.election, now, examination.rows, False, head[0], head[1],
                                   examination.lists)
@@ -647,20 +652,21 @@ def hold_decision(session: Session, election: Election, actor: str, now: datetim
 
     now = now or utcnow()
     held = sessions(session, election)
-    _require_not_held(held, "decision", "De beslissing (art. I 4) is al genomen.")
+    _require_not_held(held, "decision", gettext("De beslissing (art. I 4) is al genomen."))
     if "examination" not in held:
-        raise CsbRefused("not-examined", "Houd eerst het onderzoek (art. I 1).")
+        raise CsbRefused("not-examined", gettext("Houd eerst het onderzoek (art. I 1)."))
     when = calendar(election, held).decision_from
     assert when is not None
     if now < when:
-        raise CsbRefused("too-early", f"De beslissing kan pas worden genomen vanaf {_dutch(when)}: de laatste dag van "
-                                      "het herstel van verzuim, 16.00 uur (art. I 4).")
+        raise CsbRefused("too-early", gettext(
+            "De beslissing kan pas worden genomen vanaf %(when)s: de laatste dag van het herstel van verzuim, "
+            "16.00 uur (art. I 4).", when=_dutch(when)))
     session.rollback()
     begin_write(session)
     try:
         _lock_chain(session)
         held = sessions(session, election)
-        _require_not_held(held, "decision", "De beslissing (art. I 4) is al genomen.")
+        _require_not_held(held, "decision", gettext("De beslissing (art. I 4) is al genomen."))
         head = audit.head(session)
         live = examine(session, election, live=True, now=now)
         rows = [ExaminationRow(**{**row.as_api(), "decision": _decision(row.status)}) for row in live.rows]
@@ -693,19 +699,7 @@ def record_final(session: Session, election: Election, actor: str, ground: str,
     """The CSB records that its decision is final: the appeal term passed (I 7) or the Raad van State
     decided. Only then may the personal data be destroyed (I 19)."""
     now = now or utcnow()
-    ground = " ".join((ground or "").split())
-    if not REASON_MIN <= len(ground) <= REASON_MAX:
-        raise CsbRefused("invalid-ground", "Schrijf op waarom de beslissing onherroepelijk is, bijvoorbeeld: "
-                                           "'geen beroep ingesteld' (5 tot 500 tekens).", 422)
-    held = sessions(session, election)
-    _require_not_held(held, "final", "Er is al vastgelegd dat de beslissing onherroepelijk is.")
-    if "decision" not in held:
-        raise CsbRefused("not-decided", "Er is nog geen beslissing (art. I 4).")
-    when = calendar(election, held).final_from
-    assert when is not None
-    if now < when:
-        raise CsbRefused("appeal-term", f"De beroepstermijn van {APPEAL_DAYS} dagen (art. I 7) loopt nog. De "
-                                        f"beslissing kan op zijn vroegst vanaf {_dutch(when)} onherroepelijk zijn.")
+    ground = check_final(session, election, ground, now)
     session.rollback()
     begin_write(session)
     try:
@@ -718,6 +712,28 @@ def record_final(session: Session, election: Election, actor: str, ground: str,
         session.rollback()
         raise
     return row
+
+
+def check_final(session: Session, election: Election, ground: str, now: datetime | None = None) -> str:
+    """Whether the CSB may record now that its decision is final (raises CsbRefused if not): what the
+    confirmation step asks before anything is written. Returns the ground, whitespace normalised."""
+    now = now or utcnow()
+    ground = " ".join((ground or "").split())
+    if not REASON_MIN <= len(ground) <= REASON_MAX:
+        raise CsbRefused("invalid-ground", gettext(
+            "Schrijf op waarom de beslissing onherroepelijk is, bijvoorbeeld: 'geen beroep ingesteld' (5 tot 500 "
+            "tekens)."), 422)
+    held = sessions(session, election)
+    _require_not_held(held, "final", gettext("Er is al vastgelegd dat de beslissing onherroepelijk is."))
+    if "decision" not in held:
+        raise CsbRefused("not-decided", gettext("Er is nog geen beslissing (art. I 4)."))
+    when = calendar(election, held).final_from
+    assert when is not None
+    if now < when:
+        raise CsbRefused("appeal-term", gettext(
+            "De beroepstermijn van %(days)s dagen (art. I 7) loopt nog. De beslissing kan op zijn vroegst vanaf "
+            "%(when)s onherroepelijk zijn.", days=APPEAL_DAYS, when=_dutch(when)))
+    return ground
 
 
 # --- I 19: destruction ------------------------------------------------------------------------------
@@ -758,10 +774,11 @@ def purge(session: Session, election: Election, actor: str, *, execute: bool = F
     now = now or utcnow()
     held = sessions(session, election)
     if "purge" in held:
-        raise CsbRefused("purged", "De persoonsgegevens van deze verkiezing zijn al vernietigd.")
+        raise CsbRefused("purged", gettext("De persoonsgegevens van deze verkiezing zijn al vernietigd."))
     if "final" not in held:
-        raise CsbRefused("not-final", "Vernietigen kan pas als het centraal stembureau heeft vastgelegd dat de "
-                                      "beslissing onherroepelijk is (art. I 19).")
+        raise CsbRefused("not-final", gettext(
+            "Vernietigen kan pas als het centraal stembureau heeft vastgelegd dat de beslissing onherroepelijk is "
+            "(art. I 19)."))
     model, about_election = _idempotency_filter(election)
     in_election = Declaration.election_id == election.id
     not_purged = ~Declaration.voter_key.startswith(PURGED_PREFIX)
@@ -823,9 +840,9 @@ def inspection_lines(session: Session, election: Election, list_id: int) -> Iter
     """Name, municipality and date of each declaration for the list, per kieskring: never a BSN or pseudonym."""
     held = sessions(session, election)
     if "examination" not in held:
-        raise CsbRefused("not-examined", "De stukken liggen pas ter inzage na het onderzoek (art. I 3).")
+        raise CsbRefused("not-examined", gettext("De stukken liggen pas ter inzage na het onderzoek (art. I 3)."))
     if "purge" in held:
-        raise CsbRefused("purged", "De verklaringen van deze verkiezing zijn vernietigd (art. I 19).", 410)
+        raise CsbRefused("purged", gettext("De verklaringen van deze verkiezing zijn vernietigd (art. I 19)."), 410)
     names = dict(session.execute(select(Municipality.code, Municipality.name)
                                  .where(Municipality.election_id == election.id)).all())
     for line in declaration_lines(session, election, list_id):
@@ -834,6 +851,7 @@ def inspection_lines(session: Session, election: Election, list_id: int) -> Iter
 
 
 def _dutch(moment: datetime) -> str:
-    from registry.documents.services import dutch_datetime
+    # In the page's language (Dutch on the command line), like the message around it.
+    from registry.i18n import page_datetime
 
-    return dutch_datetime(moment.astimezone(AMS))
+    return page_datetime(moment.astimezone(AMS))

@@ -284,4 +284,5 @@ def _url_fetcher() -> Any:
 def html_to_pdf(html: str) -> bytes:
     import weasyprint  # imported here: loading pango takes a moment and most requests never need it
 
-    return weasyprint.HTML(string=html, base_url=None, url_fetcher=_url_fetcher()).write_pdf()
+    # PDF/UA-1: tagged (a structure tree a screen reader follows), with the document's language and title.
+    return weasyprint.HTML(string=html, base_url=None, url_fetcher=_url_fetcher()).write_pdf(pdf_variant="pdf/ua-1")

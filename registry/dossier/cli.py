@@ -21,6 +21,7 @@ from registry.dossier.services import (
     public_key_pem,
     signing_key,
 )
+from registry.i18n import count
 
 CLI_ACTOR = "cli"
 
@@ -78,7 +79,7 @@ def build_command(election: str, list_ref: str, output: Path) -> None:
             partial.unlink(missing_ok=True)
             raise
     partial.replace(output)  # never a half-written dossier under the real name
-    click.echo(f"Dossier geschreven: {output} ({built.rows} verklaringen, {built.size} bytes).")
+    click.echo(f"Dossier geschreven: {output} ({count(built.rows, 'verklaring', 'verklaringen')}, {built.size} bytes).")
     click.echo(f"Vingerafdruk van het manifest: {built.fingerprint}")
 
 

@@ -23,7 +23,8 @@ from werkzeug.exceptions import NotFound
 from auth.access import Identity, current_identity, role_required
 from registry.admission import Busy
 from registry.api import idempotency
-from registry.csb.services import repair_state
+from registry.csb.phase import election_phase
+from registry.csb.services import Phase, repair_state
 from registry.db import db
 from registry.declarations.services import (
     DeclarationRecorded,
@@ -34,9 +35,9 @@ from registry.declarations.services import (
     check_voter,
     record_declaration,
 )
-from registry.documents.services import dutch_datetime
 from registry.domain import Channel
 from registry.elections.models import Election
+from registry.i18n import page_date, page_datetime, page_time
 from registry.limits import limiter, per_address_limit, per_session_limit, session_key
 from registry.online.forms import ChooseListForm, ConfirmForm
 from registry.online.services import (
@@ -109,9 +110,10 @@ def _voter() -> Identity:
 def start() -> str:
     """What a declaration is, in plain Dutch; which elections it can be done for; log in with DigiD."""
     elections = db.session.scalars(select(Election).order_by(Election.election_date, Election.identifier)).all()
-    items = [{"election": e, "window_open": window_open(e), "online_open": e.online_open,
-              "closes": dutch_datetime(e.window_closes_at), "opens": dutch_datetime(e.window_opens_at)}
-             for e in elections]
+    items = [{"election": e, "window_open": window_open(e), "online_open": e.online_open, "phase": phase,
+              "closes": page_datetime(phase.deadline or e.window_closes_at),
+              "opens": page_datetime(e.window_opens_at)}
+             for e in elections for phase in [election_phase(db.session, e)]]
     return render_template("online/start.html", items=items)
 
 
@@ -132,7 +134,14 @@ def _voter_state(election: Election) -> VoterCheck | tuple[str, int] | Any:
         return _refused(election, DeclarationRefused(Refusal.WINDOW_CLOSED, ""))
     if not election.online_open:
         return render_template("online/channel_closed.html", election=election, municipality=check.municipality,
-                               closes=dutch_datetime(election.window_closes_at))
+                               closes=page_datetime(election.window_closes_at))
+    if not check.lists and election_phase(db.session, election).in_repair:
+        return render_template("online/refused.html", election=election, title=_("Geen lijsten in uw kieskring"),
+                               message=_("Na het onderzoek kunt u alleen nog een verklaring afleggen voor een lijst "
+                                         "waarvoor het centraal stembureau een tekort in uw kieskring heeft gemeld "
+                                         "(Kieswet, artikel I 2). In kieskring %(number)s (%(name)s) is dat voor geen "
+                                         "enkele lijst gebeurd. Er is niets vastgelegd.",
+                                         number=check.district.number, name=check.district.name))
     if not check.lists:
         return render_template("online/refused.html", election=election, title=_("Geen lijsten in uw kieskring"),
                                message=_("In kieskring %(number)s (%(name)s), waar u woont, staat nog geen lijst "
@@ -172,7 +181,23 @@ def _refused(election: Election, refusal: DeclarationRefused) -> Any:
         except DeclarationRefused as other:
             return _refused(election, other)
         return render_template("online/channel_closed.html", election=election, municipality=check.municipality,
-                               closes=dutch_datetime(election.window_closes_at))
+                               closes=page_datetime(election.window_closes_at))
+    phase = election_phase(db.session, election)
+    if code is Refusal.WINDOW_CLOSED and phase.phase is Phase.PURGED:
+        return render_template(
+            "online/refused.html", election=election, title=_("De termijn is voorbij"),
+            message=_("U kunt voor %(election)s geen ondersteuningsverklaring meer afleggen. De beslissing over de "
+                      "lijsten is genomen en de verklaringen zijn vernietigd (Kieswet, artikel I 19).",
+                      election=election.name))
+    if code is Refusal.WINDOW_CLOSED and phase.in_repair and phase.next_repair is not None:
+        upcoming = phase.next_repair.period
+        return render_template(
+            "online/refused.html", election=election, title=_("Nu gesloten: de volgende hersteldag komt nog"),
+            message=_("Na het onderzoek van het centraal stembureau kunt u alleen in de hersteltermijn een verklaring "
+                      "afleggen, op de hersteldagen, en alleen voor een lijst waarvoor een tekort in uw kieskring is "
+                      "gemeld (Kieswet, artikel I 2). De volgende hersteldag is %(day)s, van %(opens)s tot %(closes)s. "
+                      "Er is niets vastgelegd.", day=page_date(upcoming.starts_at),
+                      opens=page_time(upcoming.starts_at), closes=page_time(upcoming.ends_at)))
     if code is Refusal.WINDOW_CLOSED and repair_state(db.session, election).examined:
         return render_template(
             "online/refused.html", election=election, title=_("De termijn is gesloten"),
@@ -185,7 +210,7 @@ def _refused(election: Election, refusal: DeclarationRefused) -> Any:
             "online/refused.html", election=election, title=_("De termijn is gesloten"),
             message=_("U kunt voor %(election)s geen ondersteuningsverklaring meer afleggen. Dat kon van %(opens)s "
                       "tot %(closes)s (Kieswet, artikel H 4 lid 3). Er is niets vastgelegd.", election=election.name,
-                      opens=dutch_datetime(election.window_opens_at), closes=dutch_datetime(election.window_closes_at)))
+                      opens=page_datetime(election.window_opens_at), closes=page_datetime(election.window_closes_at)))
     if code is Refusal.NOT_ELIGIBLE:
         reason = str(refusal.details.get("reason", ""))
         return render_template("online/refused.html", election=election, title=_("U kunt geen verklaring afleggen"),
@@ -214,8 +239,14 @@ def choose(election: str) -> Any:
         return state
     form = ChooseListForm()
     form.list_id.choices = _choices(state)
-    return render_template("online/choose.html", election=record, voter=state, form=form,
-                           closes=dutch_datetime(record.window_closes_at))
+    return _choose_page(record, state, form)
+
+
+def _choose_page(record: Election, state: VoterCheck, form: ChooseListForm) -> str:
+    # The deadline is the window's, or in the repair period the last repair day's (I 2).
+    phase = election_phase(db.session, record)
+    return render_template("online/choose.html", election=record, voter=state, form=form, phase=phase,
+                           closes=page_datetime(phase.deadline or record.window_closes_at))
 
 
 @online.post("/verklaren/<election>/bevestigen")
@@ -231,8 +262,7 @@ def confirm(election: str) -> Any:
     form = ChooseListForm()
     form.list_id.choices = _choices(state)
     if not form.validate_on_submit():
-        return render_template("online/choose.html", election=record, voter=state, form=form,
-                               closes=dutch_datetime(record.window_closes_at)), 422
+        return _choose_page(record, state, form), 422
     confirm_form = ConfirmForm(formdata=None, list_id=form.list_id.data, submission=secrets.token_urlsafe(24))
     return _confirm_page(record, state, confirm_form)
 
@@ -375,6 +405,10 @@ def my_declaration() -> str:
     identity = _voter()
     mine = all_own_declarations(db.session, identity.bsn or "")
     declared = {d.election for d in mine}
-    open_now = [e for e in db.session.scalars(select(Election).order_by(Election.election_date))
-                if e.identifier not in declared and window_open(e)]
-    return render_template("online/mine.html", declarations=mine, open_now=open_now)
+    elections = list(db.session.scalars(select(Election).order_by(Election.election_date)))
+    open_now = [e for e in elections if e.identifier not in declared and window_open(e)]
+    # After I 19 nobody can tell whether this voter declared: the pseudonyms are gone. Say so, rather
+    # than "you never declared".
+    purged = [(e, phase.held["purge"].held_at) for e in elections
+              for phase in [election_phase(db.session, e)] if phase.phase is Phase.PURGED]
+    return render_template("online/mine.html", declarations=mine, open_now=open_now, purged=purged)

@@ -43,13 +43,17 @@ STATUS_LABELS = {STATUS_REGISTERED: "geregistreerd", STATUS_VOID_MULTIPLE: "onge
 VOTER_INELIGIBLE = {
     Ineligible.NOT_REGISTERED.value: lazy_gettext(
         "Volgens de Basisregistratie Personen (BRP) woont u niet in een Nederlandse gemeente. Daarom kunt u geen "
-        "ondersteuningsverklaring afleggen."),
+        "ondersteuningsverklaring afleggen: dat kan alleen een kiezer die staat ingeschreven in een gemeente in de "
+        "kieskring van de lijst (Kieswet, artikel H 4 lid 2). Woont u in het buitenland? Stemmen kan wel: registreer "
+        "u daarvoor als kiezer buiten Nederland bij de gemeente Den Haag."),
     Ineligible.DECEASED.value: lazy_gettext(
         "Volgens de Basisregistratie Personen (BRP) kunt u geen ondersteuningsverklaring afleggen. Klopt dat niet? "
         "Neem dan contact op met uw gemeente."),
     Ineligible.UNDERAGE.value: lazy_gettext(
         "U bent op de dag van de verkiezing nog geen 18 jaar. Daarom mag u nog geen ondersteuningsverklaring "
-        "afleggen (Kieswet, artikel B 1)."),
+        "afleggen (Kieswet, artikel B 1). Wat u wel kunt doen: een partij op een andere manier steunen, "
+        "bijvoorbeeld door lid te worden of mee te helpen. Bij een verkiezing waarop u 18 jaar of ouder bent, "
+        "kunt u wel een verklaring afleggen."),
     Ineligible.NATIONALITY.value: lazy_gettext(
         "Voor deze verkiezing mag u niet stemmen, omdat u niet de nationaliteit hebt die deze verkiezing vraagt. "
         "Daarom kunt u geen ondersteuningsverklaring afleggen."),

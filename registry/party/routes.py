@@ -15,10 +15,11 @@ from sqlalchemy import select
 from werkzeug.exceptions import NotFound
 
 from auth.access import Identity, current_identity, role_required
+from registry.csb.phase import countdown, list_outcome, shortage_notice_pdf
 from registry.db import db
-from registry.documents.services import dutch_datetime
 from registry.elections.models import CandidateList, District, Election, ListDistrict, ListVersion
 from registry.eml import Candidate
+from registry.i18n import page_datetime
 from registry.limits import limiter, per_address_limit
 from registry.party.forms import ListForm, UploadForm
 from registry.party.services import (
@@ -101,9 +102,30 @@ def list_detail(election: str, list_id: int) -> str:
     record = _election(election)
     candidate_list = _own_list(record, list_id)
     (progress,), refreshed_at = list_progress(db.session, record, [candidate_list], _max_age())
+    outcome = list_outcome(db.session, record, candidate_list)
     return render_template("party/list.html", election=record, candidate_list=candidate_list, progress=progress,
                            refreshed_at=refreshed_at, open=registration_open(record),
-                           notice=request.args.get("ingediend"))
+                           notice=request.args.get("ingediend"), outcome=outcome,
+                           countdown=countdown(outcome.phase.now, outcome.phase.calendar.repair_ends)
+                           if outcome.phase.in_repair and outcome.phase.calendar.repair_ends else None)
+
+
+@party.get("/<election>/lijst/<int:list_id>/verzuim.pdf")
+@role_required("party_agent")
+@limiter.limit(per_address_limit)
+def shortage_notice(election: str, list_id: int) -> Response:
+    """The CSB's shortage notice (I 2) for this list: which kieskringen are short, by how many, and the
+    repair days."""
+    record = _election(election)
+    candidate_list = _own_list(record, list_id)
+    pdf = shortage_notice_pdf(db.session, record, candidate_list)
+    if pdf is None:
+        raise PageNotFound(_("Voor deze lijst is geen verzuim gemeld."))
+    response = Response(pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = \
+        f'inline; filename="verzuim-{record.identifier}-lijst-{candidate_list.number or candidate_list.id}.pdf"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @party.get("/<election>/lijst/<int:list_id>/model-h4-kieskring-<int:kieskring>.pdf")
@@ -252,4 +274,5 @@ def _done(election: Election, result: Any) -> Response:
 
 @party.app_template_filter("dutch_datetime")
 def _dutch_datetime(value: Any) -> str:
-    return dutch_datetime(value) if value is not None else "nog niet"
+    # Follows the page's language (registry.i18n), despite the name.
+    return page_datetime(value) if value is not None else _("nog niet")

@@ -84,7 +84,7 @@ def test_clerk_journey(live_server: str, open_tk2025: Any, page: Any, person: Pe
     # Step 2: compare name and birth date with the document, choose the list, confirm.
     expect(heading(page)).to_have_text("Kies de lijst en bevestig")
     expect(main(page)).to_contain_text("Anne-Marie Brouwer-de Jong")
-    expect(main(page)).to_contain_text("11-03-1959")
+    expect(main(page)).to_contain_text("11 maart 1959")  # one date style on every page
     expect(main(page)).not_to_contain_text(bsn(COUNTER_VOTER))  # the BSN travels sealed, never shown back
     audit.check(page, "balie-stap-2", docs="balie-stap-2")
     person.choose(page.get_by_role("radio", name=re.compile(rf"^Lijst \d+: {LIST}$")))
@@ -97,7 +97,7 @@ def test_clerk_journey(live_server: str, open_tk2025: Any, page: Any, person: Pe
     expect(receipt).to_contain_text("De ondersteuningsverklaring is vastgelegd")
     expect(receipt).to_contain_text(LIST)
     expect(receipt).to_contain_text("10 Haarlem")
-    code = re.search(r"Ontvangstnummer:\s*([A-Z0-9-]{6,})", receipt.inner_text())
+    code = re.search(r"Ontvangstcode:\s*([A-Z0-9-]{6,})", receipt.inner_text())
     assert code, f"no receipt code on the receipt page: {receipt.inner_text()[:500]}"
     expect(receipt.get_by_role("link", name=re.compile("Ontvangstbewijs afdrukken"))).to_be_visible()
     audit.check(page, "balie-ontvangstbewijs", docs="balie-ontvangstbewijs")
@@ -125,7 +125,7 @@ def test_clerk_journey(live_server: str, open_tk2025: Any, page: Any, person: Pe
 
 def test_voter_journey(live_server: str, open_tk2025: Any, page: Any, person: Person, audit: Any) -> None:
     """A voter reads what a declaration is, logs in with DigiD, supports Volt online, gets the receipt
-    with a verification code, and finds the declaration under "Mijn verklaring"."""
+    with its receipt code (one name everywhere: ontvangstcode), and finds the declaration under "Mijn verklaring"."""
     page.goto(live_server + "/verklaren/")
     expect(heading(page)).to_have_text("Een partij steunen met een ondersteuningsverklaring")
     expect(main(page)).to_contain_text("niet intrekken")  # the H 4 warnings come before any login
@@ -149,8 +149,8 @@ def test_voter_journey(live_server: str, open_tk2025: Any, page: Any, person: Pe
     expect(heading(page)).to_have_text("Uw verklaring is vastgelegd")
     receipt = main(page)
     expect(receipt).to_contain_text(LIST)
-    code = re.search(r"verificatiecode is\s*([A-Z0-9-]{6,})", receipt.inner_text())
-    assert code, f"no verification code on the receipt page: {receipt.inner_text()[:500]}"
+    code = re.search(r"ontvangstcode is\s*([A-Z0-9-]{6,})", receipt.inner_text())
+    assert code, f"no receipt code on the receipt page: {receipt.inner_text()[:500]}"
     audit.check(page, "verklaren-ontvangstbewijs", docs="verklaren-ontvangstbewijs")
 
     person.click(receipt.get_by_role("link", name="Mijn verklaring"))

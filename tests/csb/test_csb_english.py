@@ -3,6 +3,8 @@ catalogue, and the pages pass the page checks (tests/support/pages.py) in Englis
 
 from __future__ import annotations
 
+import re
+
 from tests.csb.test_csb_journey import list_id
 from tests.online.helpers import html
 from tests.support import pages
@@ -21,7 +23,7 @@ def test_the_csb_overview_and_list_page_are_in_english(login_as, session, three_
     overview = html(member.get("/csb/TK2025"))
     assert '<html lang="en"' in overview
     for must in ("<h1>Central electoral committee: ", "Current status", "Phase: declarations are being collected",
-                 "Period for declarations", "Submitted in electoral districts", "Enough or exempt",
+                 "Period for declarations", "Lists per electoral district", "short by 27", "not submitted",
                  "In total 3 declarations: 3 valid, 0 invalid because the voter made more than one declaration",
                  "Declarations per day", "Official reports", "None yet: the examination has not been held yet.",
                  "Hold the examination (section I 1)", "Voters with more than one declaration (0)"):
@@ -62,6 +64,13 @@ def test_the_other_csb_pages_are_in_english(login_as, session, three_for_volt, p
 
     missing = member.get("/csb/TK2025/verklaringen/999999")
     assert missing.status_code == 404 and "<h1>Not found</h1>" in html(missing)
+    assert "This declaration does not exist in this election." in html(missing)  # the CSB's messages too
+    overview = html(member.get("/csb/TK2025"))
+    token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', overview).group(1)
+    early = html(member.post("/csb/TK2025/onderzoek", data={"csrf_token": token, "confirm": "y"}))
+    assert "The examination can only be held from" in early and "Het onderzoek kan pas" not in early
+    assert re.search(r"from \d{1,2} (January|February|March|April|May|June|July|August|September|October|November|"
+                     r"December) \d{4}, \d{2}:\d{2}", early)  # an English date in an English message
     assert len(page_audit.pages) >= 4
 
 

@@ -146,14 +146,23 @@ def test_from_first_declaration_to_destruction(app, session, tk2025, csb_people,
     assert "online" in multiple and "bestand van de gemeente" in multiple
     district = html(member.get(f"/csb/TK2025/lijsten/{volt}/kieskring/10"))
     assert names[haarlem[0]] in district and district.count("data-declaration=") == 33
+    assert "<td>Haarlem</td>" in district and "GM0392" not in district  # municipalities by name
     ruled = session.scalar(select(Declaration.id).where(Declaration.receipt_code == receipts[5]))
     page = html(member.get(f"/csb/TK2025/verklaringen/{ruled}"))
-    assert "declaration.recorded" in page  # its audit event
+    assert "verklaring vastgelegd" in page and "declaration.recorded" not in page  # its audit event, in words
     token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page).group(1)
     bad = member.post(f"/csb/TK2025/verklaringen/{ruled}", data={"csrf_token": token, "reason": ""})
     assert bad.status_code == 422 and "Schrijf de reden op." in html(bad)
+    ask = member.post(f"/csb/TK2025/verklaringen/{ruled}",
+                      data={"csrf_token": token, "reason": "Handtekening ontbreekt op het papieren formulier"})
+    # Irreversible: first the confirmation step, naming what will happen; nothing is recorded yet.
+    assert ask.status_code == 200 and "Dit kan niet ongedaan worden gemaakt." in html(ask)
+    assert f"Verklaring {ruled} voor Lijst" in html(ask)
+    assert "“Handtekening ontbreekt op het papieren formulier”" in html(ask)
+    assert "ongeldig: andere reden" not in html(member.get(f"/csb/TK2025/verklaringen/{ruled}"))
     done = member.post(f"/csb/TK2025/verklaringen/{ruled}",
-                       data={"csrf_token": token, "reason": "Handtekening ontbreekt op het papieren formulier"})
+                       data={"csrf_token": token, "reason": "Handtekening ontbreekt op het papieren formulier",
+                             "confirmed": "1"})
     assert done.status_code == 303
     assert "ongeldig: andere reden" in html(member.get(done.headers["Location"]))
 
@@ -255,7 +264,11 @@ def test_from_first_declaration_to_destruction(app, session, tk2025, csb_people,
     clock.travel_to(local(examination_day + timedelta(days=3 + 5), 9, 0))
     member = app.test_client()
     assert login(member, "csb:TK2025").status_code == 200
-    final = csb_form(member, "/csb/TK2025/onherroepelijk", {"ground": "Geen beroep ingesteld binnen de termijn."})
+    ask = csb_form(member, "/csb/TK2025/onherroepelijk", {"ground": "Geen beroep ingesteld binnen de termijn."})
+    assert ask.status_code == 200 and "Bevestig: de beslissing is onherroepelijk" in html(ask)
+    assert session.scalar(select(func.count()).select_from(CsbSession)) == 2  # nothing recorded yet
+    final = csb_form(member, "/csb/TK2025/onherroepelijk", {"ground": "Geen beroep ingesteld binnen de termijn.",
+                                                            "confirmed": "1"})
     assert final.status_code == 303
 
     dry = cli.invoke(args=["csb", "purge", "TK2025"])

@@ -78,7 +78,10 @@ def test_a_ruling_needs_a_reason_and_is_made_once(app, session, recorded):
     token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html(member.get(path))).group(1)
     short = member.post(path, data={"csrf_token": token, "reason": "nee"})
     assert short.status_code == 422 and "Een reden is 5 tot 500 tekens." in html(short)
-    assert member.post(path, data={"csrf_token": token, "reason": "Geen geldig identiteitsbewijs"}).status_code == 303
+    asked = member.post(path, data={"csrf_token": token, "reason": "Geen geldig identiteitsbewijs"})
+    assert asked.status_code == 200 and "Ja, ongeldig verklaren" in html(asked)  # the confirmation step
+    assert member.post(path, data={"csrf_token": token, "reason": "Geen geldig identiteitsbewijs",
+                                   "confirmed": "1"}).status_code == 303
     session.rollback()
     with pytest.raises(csb.CsbRefused, match="al ongeldig verklaard"):
         csb.rule_invalid(session, recorded_election(session), recorded[1],

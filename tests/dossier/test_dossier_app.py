@@ -209,7 +209,7 @@ def test_build_verify_and_import_on_the_command_line(app: Any, cli: Any, declare
     assert report.ok and report.fingerprint in built.output
     by_id = cli.invoke(args=["dossier", "build", "TK2025", f"id:{list_of(2).id}", "-o", str(tmp_path / "2.zip")])
     assert by_id.exit_code == 0, by_id.output
-    assert "(1 verklaringen" in by_id.output
+    assert "(1 verklaring," in by_id.output  # the plural agrees with the number
     assert cli.invoke(args=["dossier", "build", "TK2025", "99", "-o", str(tmp_path / "x.zip")]).exit_code == 1
     assert cli.invoke(args=["dossier", "build", "XX1999", "1", "-o", str(tmp_path / "x.zip")]).exit_code == 1
     assert not (tmp_path / "x.zip").exists()

@@ -106,6 +106,9 @@ def test_a_level_below_substantieel_is_refused_with_a_plain_page(app, session, o
 
 @pytest.mark.parametrize(("case", "expected"), [
     ("minor", "nog geen 18 jaar"),
+    # On the first page after login, what a minor or a voter abroad can do instead.
+    ("minor", "Wat u wel kunt doen: een partij op een andere manier steunen"),
+    ("registered_abroad", "registreer u daarvoor als kiezer buiten Nederland bij de gemeente Den Haag"),
     ("eu_citizen_belgian", "niet de nationaliteit"),
     ("excluded_from_voting", "uitgesloten van het kiesrecht"),
 ])
