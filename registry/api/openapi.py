@@ -24,8 +24,8 @@ MAX_BATCH = 1000
 PROBLEM_SLUGS: dict[str, str] = {
     "invalid-characters": "a control character (U+0000–U+001F but tab, newline, carriage return) anywhere "
                           "in the request",
-    "unauthenticated": "no bearer token", "invalid-token": "a token that is expired, forged or for another "
-                                                           "audience",
+    "unauthenticated": "no bearer token",
+    "invalid-token": "a token that is expired, forged or for another audience",
     "insufficient-assurance": "the login's level of assurance is below the minimum (RFC 9470)",
     "identity-provider-unavailable": "the issuer's keys could not be fetched; see Retry-After",
     "forbidden": "the token's roles do not allow this operation, municipality, election or list",
@@ -35,8 +35,8 @@ PROBLEM_SLUGS: dict[str, str] = {
     "too-many-requests": "rate limit reached; see Retry-After",
     "service-unavailable": "the database is unreachable; nothing was recorded, see Retry-After",
     "busy": "every declaration slot of this process is taken; nothing was recorded, see Retry-After",
-    "idempotency-key-missing": "no Idempotency-Key header", "idempotency-key-invalid": "an Idempotency-Key "
-                                                                                       "outside its pattern",
+    "idempotency-key-missing": "no Idempotency-Key header",
+    "idempotency-key-invalid": "an Idempotency-Key outside its pattern",
     "idempotency-key-reused": "this Idempotency-Key belongs to a different request",
     "request-in-flight": "a request with this Idempotency-Key is still being handled; see Retry-After",
     "invalid-request": "the body is not a JSON object (400) or a member is wrong (422, with a JSON pointer)",
@@ -46,7 +46,8 @@ PROBLEM_SLUGS: dict[str, str] = {
 
 TEXT = "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f]*$"  # registry.input_guard.FORBIDDEN refuses the others
 ELECTION_ID = {"type": "string", "maxLength": 80, "examples": ["TK2025"],
-               # kr:ElectionIdType of the Kiesraad's EML_NL schemas, which every imported election passes
+               # kr:ElectionIdType of the Kiesraad's EML_NL schemas, which the import enforces; its \w is
+               # written as ASCII here (JSON Schema regexes in Python tools have no \p{L})
                "pattern": "^(EP|EK|TK|GR|BC|GC|ER|PS|AB|NR|PR|LR|IR)2[0-9]{3}([0-9]{4})?(_[A-Za-z0-9_-]*)?$"}
 MUNICIPALITY_CODE = {"type": "string", "pattern": "^GM[0-9]{4}$", "examples": ["GM0392"]}
 ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
