@@ -32,6 +32,7 @@ from registry.csb.services import (
     declaration_lines,
     declarations_per_day,
     examine,
+    final_ground,
     hold_decision,
     hold_examination,
     inspection_lines,
@@ -148,7 +149,8 @@ def _overview(election: Election, form: SessionForm | None = None, final_form: F
         matrix=_matrix(election, examination, request.args.get("toon")),
         calendar=calendar(election, held), examination=examination, multiple=multiple, now=utcnow(),
         form=form or SessionForm(), final_form=final_form or FinalForm(), refused=refused,
-        days=declarations_per_day(db.session, election), dutch_datetime=page_datetime), status
+        days=declarations_per_day(db.session, election), dutch_datetime=page_datetime,
+        final_ground=final_ground(db.session, election, held.get("final"))), status
 
 
 def _matrix(election: Election, examination: Any, shown: str | None) -> dict[str, Any]:

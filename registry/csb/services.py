@@ -54,6 +54,8 @@ MULTIPLE_REASON = "De kiezer heeft meer dan één verklaring afgelegd (art. I 2 
 SEALED_REASON_PREFIX = "aesgcm:"
 REASON_PURPOSE = "ruling-reason"
 PURGED_REASON = "Ongeldig verklaard door het centraal stembureau; de reden is vernietigd (art. I 19)."
+GROUND_PURPOSE = "final-ground"
+PURGED_TEXT = "(vernietigd, art. I 19)"
 EARLIER_VERSION_REASON = ("Verklaring voor een eerdere versie van de lijst, met andere kandidaten "
                           "(art. H 4 lid 1).")
 REASON_MIN, REASON_MAX = 5, 500
@@ -394,7 +396,17 @@ class DeclarationLine:
                 "void_reason": self.void_reason, "name": self.name}
 
 
-def _reason_reader(session: Session, election: Election) -> Any:
+def _sealed_text(session: Session, election: Election, text: str, purpose: str) -> str:
+    """Free text that may name a person, under the election's data key: the I 19 purge destroys it."""
+    try:
+        sealed = election_cipher(session, election).encrypt(text, purpose)
+    except ElectionKeysDestroyed:
+        raise CsbRefused("data-destroyed", gettext("De gegevens van deze verkiezing zijn vernietigd."),
+                         410) from None
+    return SEALED_REASON_PREFIX + base64.b64encode(sealed).decode()
+
+
+def _text_reader(session: Session, election: Election, purpose: str, purged: str) -> Any:
     try:
         cipher = election_cipher(session, election)
     except ElectionKeysDestroyed:
@@ -404,9 +416,18 @@ def _reason_reader(session: Session, election: Election) -> Any:
         if stored is None or not stored.startswith(SEALED_REASON_PREFIX):
             return stored
         if cipher is None:
-            return PURGED_REASON
-        return cipher.decrypt(base64.b64decode(stored[len(SEALED_REASON_PREFIX):]), REASON_PURPOSE)
+            return purged
+        return cipher.decrypt(base64.b64decode(stored[len(SEALED_REASON_PREFIX):]), purpose)
     return read
+
+
+def _reason_reader(session: Session, election: Election) -> Any:
+    return _text_reader(session, election, REASON_PURPOSE, PURGED_REASON)
+
+
+def final_ground(session: Session, election: Election, final: CsbSession | None) -> str | None:
+    """Why the decision is final, as the CSB wrote it; after the purge only that it was destroyed."""
+    return _text_reader(session, election, GROUND_PURPOSE, PURGED_TEXT)(final.note) if final else None
 
 
 def _name_reader(session: Session, election: Election, with_names: bool) -> Any:
@@ -547,13 +568,8 @@ def rule_invalid(session: Session, election: Election, declaration_id: int, reas
         if session.scalar(select(Ruling.id).where(Ruling.declaration_id == declaration_id)) is not None:
             raise CsbRefused("already-ruled", gettext(
                 "Deze verklaring is al ongeldig verklaard. Een uitspraak staat vast; er komt geen tweede bij."))
-        try:
-            sealed = election_cipher(session, election).encrypt(reason, REASON_PURPOSE)
-        except ElectionKeysDestroyed:
-            raise CsbRefused("data-destroyed", gettext("De gegevens van deze verkiezing zijn vernietigd."),
-                             410) from None
         ruling = Ruling(election_id=election.id, declaration_id=declaration_id, ruled_by=actor, ruled_at=now,
-                        reason=SEALED_REASON_PREFIX + base64.b64encode(sealed).decode())
+                        reason=_sealed_text(session, election, reason, REASON_PURPOSE))
         session.add(ruling)
         session.flush()
         # The reason may name people; the chain keeps only its hash, which still proves the text.
@@ -704,9 +720,12 @@ def record_final(session: Session, election: Election, actor: str, ground: str,
     begin_write(session)
     try:
         head = audit.head(session)
-        row = _store(session, election, "final", actor, now, {}, None, head, note=ground)
+        # The ground may name an appellant: stored under the data key, the chain keeps only its hash.
+        row = _store(session, election, "final", actor, now, {}, None, head,
+                     note=_sealed_text(session, election, ground, GROUND_PURPOSE))
         audit.append(session, actor=actor, action="csb.decision_final", election=election.identifier,
-                     subject=f"csb_session:{row.id}", payload={"ground": ground}, occurred_at=now)
+                     subject=f"csb_session:{row.id}",
+                     payload={"ground_sha256": hashlib.sha256(ground.encode()).hexdigest()}, occurred_at=now)
         session.commit()
     except BaseException:
         session.rollback()

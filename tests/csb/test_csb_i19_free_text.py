@@ -28,7 +28,7 @@ def every_text(session) -> str:
     return "\n".join(found)
 
 
-def test_I19_the_purge_destroys_a_ruling_reason_that_names_people(app, session, three_for_volt, clock):
+def test_I19_the_purge_destroys_a_ruling_reason_and_a_final_ground_that_name_people(app, session, three_for_volt, clock):
     election = elections.get_election(session, "TK2025")
     ruled = three_for_volt[0]
     csb.rule_invalid(session, election, ruled, REASON, "csb:test")
@@ -45,7 +45,10 @@ def test_I19_the_purge_destroys_a_ruling_reason_that_names_people(app, session, 
     clock.travel_to(local(examination_day + timedelta(days=3), 16, 0))
     csb.hold_decision(session, election, "csb:test")
     clock.travel_to(local(examination_day + timedelta(days=8), 9, 0))
-    csb.record_final(session, election, "csb:test", "geen beroep ingesteld")
+    csb.record_final(session, election, "csb:test", "Beroep van Chantal Testpersoon002 is verworpen")
+    final = csb.sessions(session, election)["final"]
+    assert csb.final_ground(session, election, final) == "Beroep van Chantal Testpersoon002 is verworpen"
+    assert "Chantal" not in every_text(session)  # neither in the session row nor in the audit chain
     csb.purge(session, election, "csb:test", execute=True)
     db.session.rollback()
 
@@ -54,3 +57,4 @@ def test_I19_the_purge_destroys_a_ruling_reason_that_names_people(app, session, 
     assert line.status == "void_other" and line.void_reason == csb.PURGED_REASON
     stored = session.execute(text("SELECT reason FROM csb_rulings")).scalar_one()
     assert stored.startswith(csb.SEALED_REASON_PREFIX) and "Anna" not in stored
+    assert csb.final_ground(session, election, csb.sessions(session, election)["final"]) == csb.PURGED_TEXT
