@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from flask import Flask, render_template_string, request
+from flask import Flask, current_app, render_template_string, request
 
 from auth.access import _set_identity
 from registry.problems import problem
@@ -30,6 +30,9 @@ FORBIDDEN = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff{BIDI_CONTROLS}
 # Endpoints that answer a garbled address themselves, with a page that fits better than ours (the login
 # callback says "Inloggen is niet gelukt"; tests/auth checks it). Their headers are still checked.
 OWN_ANSWER = frozenset({"auth.callback"})
+# Endpoints whose body is checked only after the caller is authenticated (registry/api/routes.py, admitted):
+# an anonymous client must not get as far as having its body read.
+BODY_AFTER_AUTHENTICATION = frozenset({"api.create_declaration", "api.create_batch"})
 FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 DETAIL = ("Het verzoek bevat een teken dat in geen enkel veld is toegestaan (een stuurteken zoals U+0000, of een "
           "teken dat de schrijfrichting omdraait zoals U+202E), "
@@ -78,6 +81,13 @@ def forbidden_in_request() -> str | None:
     for name, value in request.args.items(multi=True):
         if FORBIDDEN.search(name) or FORBIDDEN.search(value):
             return "het adres"
+    if request.endpoint in BODY_AFTER_AUTHENTICATION:
+        return None
+    return forbidden_in_body()
+
+
+def forbidden_in_body() -> str | None:
+    """Where the current request's body carries a forbidden character (in Dutch), or None."""
     if request.mimetype in FORM_TYPES:
         for name, value in request.form.items(multi=True):
             if FORBIDDEN.search(name) or FORBIDDEN.search(value):
@@ -95,18 +105,21 @@ def forbidden_in_request() -> str | None:
     return None
 
 
+def refusal(where: str) -> Any:
+    """The 400 for a forbidden character in ``where``: problem+json under /api/, else a Dutch page."""
+    current_app.logger.warning("request refused: forbidden character in %s (%s %s)", where, request.method,
+                               request.endpoint)
+    detail = DETAIL.format(where=where)
+    if request.path.startswith("/api/"):
+        return problem(400, "invalid-characters", "Ongeldige tekens", detail)
+    _set_identity(None)  # the page header must not look up a session cookie that may be the culprit
+    return render_template_string(PAGE, detail=detail), 400
+
+
 def install(app: Flask) -> None:
     def refuse_forbidden_characters() -> Any:
         where = forbidden_in_request()
-        if where is None:
-            return None
-        app.logger.warning("request refused: forbidden character in %s (%s %s)", where, request.method,
-                           request.endpoint)
-        detail = DETAIL.format(where=where)
-        if request.path.startswith("/api/"):
-            return problem(400, "invalid-characters", "Ongeldige tekens", detail)
-        _set_identity(None)  # the page header must not look up a session cookie that may be the culprit
-        return render_template_string(PAGE, detail=detail), 400
+        return None if where is None else refusal(where)
 
     # First of all hooks: the identity hook looks the session cookie up in the database.
     app.before_request_funcs.setdefault(None, []).insert(0, refuse_forbidden_characters)

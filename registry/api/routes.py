@@ -31,6 +31,7 @@ from registry.declarations.services import (
 )
 from registry.domain import Channel
 from registry.elections.models import CandidateList, District, Election, ListDistrict, ListVersion
+from registry.input_guard import forbidden_in_body, refusal
 from registry.limits import limiter, per_address_limit, per_client_limit, session_key
 from registry.people import person_registry
 from registry.problems import problem
@@ -95,6 +96,9 @@ def admitted(view: F) -> F:
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         request.get_data(cache=True)
+        where = forbidden_in_body()  # the input guard's body check, deferred to here (BODY_AFTER_AUTHENTICATION)
+        if where is not None:
+            return refusal(where)
         guard: SlotGuard = current_app.extensions[GUARD]
         if not guard.try_acquire():
             return problem(503, "busy", "Even te druk",
