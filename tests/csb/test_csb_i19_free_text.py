@@ -28,7 +28,8 @@ def every_text(session) -> str:
     return "\n".join(found)
 
 
-def test_I19_the_purge_destroys_a_ruling_reason_and_a_final_ground_that_name_people(app, session, three_for_volt, clock):
+def test_I19_the_purge_destroys_a_ruling_reason_and_a_final_ground_that_name_people(app, session, three_for_volt,
+                                                                                     clock):
     election = elections.get_election(session, "TK2025")
     ruled = three_for_volt[0]
     csb.rule_invalid(session, election, ruled, REASON, "csb:test")
