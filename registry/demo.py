@@ -18,17 +18,20 @@ from registry.calendar_utils import AMS, today_local
 from registry.config import DATA_DIR
 from registry.db import db
 from registry.elections import services as elections
-from registry.elections.models import CandidateList, Election
+from registry.elections.models import Election
 from registry.eml import CandidateLists, ElectionDefinition, parse_eml, sha256_fingerprint
 
 DEMO_ACTOR = "demo"
 DEMO_LEGAL_BASIS = "Demonstratie (pilot): geen echte verkiezing, verklaringen hebben geen rechtsgevolg"
-# Aanduidingen that won seats at TK2023, so H 4 lid 8 exempts them; the others need declarations.
-SEATED_AT_TK2023 = (
-    "PVV (Partij voor de Vrijheid)", "GROENLINKS / Partij van de Arbeid (PvdA)", "VVD",
-    "Nieuw Sociaal Contract", "D66", "BBB", "CDA", "SP (Socialistische Partij)", "DENK",
-    "Partij voor de Dieren", "Forum voor Democratie", "Staatkundig Gereformeerde Partij (SGP)",
-    "ChristenUnie", "Volt", "JA21",
+# H 4 lid 8 looks at the last election of the same body: for a demo Tweede Kamer election in 2026 or 2027
+# that is the one of 29 October 2025. These aanduidingen won seats there (the Kiesraad's result: D66 26,
+# PVV 26, VVD 22, GL/PvdA 20, CDA 18, JA21 9, FvD 7, BBB 4, DENK, SGP, PvdD, CU and SP 3 each, 50PLUS 2,
+# Volt 1), so they need no declarations; the others on the Haarlem file, NSC among them, do.
+PREVIOUS_ELECTION = "de Tweede Kamerverkiezing van 29 oktober 2025"
+SEATED_AT_PREVIOUS = (
+    "D66", "PVV (Partij voor de Vrijheid)", "VVD", "GROENLINKS / Partij van de Arbeid (PvdA)", "CDA", "JA21",
+    "Forum voor Democratie", "BBB", "DENK", "Staatkundig Gereformeerde Partij (SGP)", "Partij voor de Dieren",
+    "ChristenUnie", "SP (Socialistische Partij)", "50PLUS", "Volt",
 )
 
 
@@ -68,10 +71,9 @@ def load_demo(session: Session, only_if_empty: bool = False, today: date | None 
 
     elections.update_settings(session, identifier, DEMO_ACTOR, online_open=True, online_legal_basis=DEMO_LEGAL_BASIS)
     election = elections.get_election(session, identifier)
-    for candidate_list in session.scalars(select(CandidateList).where(CandidateList.election_id == election.id)):
-        if candidate_list.designation in SEATED_AT_TK2023 and candidate_list.number is not None:
-            elections.set_exemption(session, identifier, candidate_list.number, True,
-                                    "zetel behaald bij de Tweede Kamerverkiezing 2023", DEMO_ACTOR)
+    for designation in SEATED_AT_PREVIOUS:  # by aanduiding, as the CSB records them
+        elections.set_exemption(session, identifier, designation, True, f"zetel behaald bij {PREVIOUS_ELECTION}",
+                                DEMO_ACTOR)
     opens: datetime = election.window_opens_at
     return (f"Demo-verkiezing {identifier} geladen: termijn open van {opens.astimezone(AMS):%Y-%m-%d} tot dag van "
             f"kandidaatstelling {nomination_day:%Y-%m-%d} 17:00; online kanaal open als pilot.")
