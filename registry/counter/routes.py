@@ -22,7 +22,6 @@ from registry.api import idempotency
 from registry.calendar_utils import local
 from registry.counter.forms import ConfirmForm, VoterForm
 from registry.csb.phase import election_phase, notified_shortages
-from registry.csb.services import accepting
 from registry.db import db, utcnow
 from registry.declarations.lookups import record_lookup
 from registry.declarations.models import Declaration
@@ -38,6 +37,7 @@ from registry.declarations.services import (
 )
 from registry.domain import Channel
 from registry.elections.models import CandidateList, District, Election, ListDistrict, Municipality
+from registry.elections.phase import accepting
 from registry.limits import limiter, lookup_limit, session_key
 from registry.people import person_registry
 from registry.privacy.sealed import TokenInvalid, seal, unseal

@@ -17,8 +17,7 @@ import base64
 import hashlib
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
-from enum import StrEnum
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from flask_babel import gettext
@@ -27,26 +26,36 @@ from sqlalchemy.orm import Session
 
 from registry.audit import services as audit
 from registry.audit.models import AuditEvent
-from registry.csb.models import CsbSession, Ruling, Shortage
+from registry.csb.models import Ruling
 from registry.db import begin_write, utcnow
 from registry.declarations.models import Declaration
 from registry.domain import (
     AMS,
     ElectionType,
     ListStatus,
-    Period,
-    decision_session,
-    examination_session,
     list_status,
     repair_periods,
     required_declarations,
 )
-from registry.elections.models import CandidateList, District, Election, ListDistrict, ListVersion, Municipality
+
+# The phase is read below the CSB (registry.elections.phase, registry.domain.phase) so that every channel can
+# read it without this package; the CSB's pages, commands and tests keep reaching it through here.
+from registry.domain.phase import APPEAL_DAYS, PHASE_LABELS, Calendar, Phase, RepairState, local_day, phase_of  # noqa: F401
+from registry.elections.models import (
+    CandidateList,
+    CsbSession,
+    District,
+    Election,
+    ListDistrict,
+    ListVersion,
+    Municipality,
+    Shortage,
+)
+from registry.elections.phase import accepting, calendar, repair_state, sessions  # noqa: F401
 from registry.privacy.keys import ElectionKeysDestroyed
 from registry.privacy.models import ElectionKeys
 from registry.privacy.services import election_cipher
 
-APPEAL_DAYS = 4  # I 7: appeal to the Raad van State within four days after the decision
 PURGED_PREFIX = "purged-"  # the declarations guard (migration 0005) accepts only this as a new key/code
 MULTIPLE_REASON = "De kiezer heeft meer dan één verklaring afgelegd (art. I 2 lid 1 a): alle zijn ongeldig."
 # A ruling's reason may name people ("Handtekening van … ontbreekt"): it is stored encrypted under the
@@ -61,23 +70,6 @@ EARLIER_VERSION_REASON = ("Verklaring voor een eerdere versie van de lijst, met 
 REASON_MIN, REASON_MAX = 5, 500
 
 
-class Phase(StrEnum):
-    COLLECTING = "collecting"
-    EXAMINED = "examined"
-    DECIDED = "decided"
-    FINAL = "final"
-    PURGED = "purged"
-
-
-PHASE_LABELS = {
-    Phase.COLLECTING: "verklaringen worden verzameld; het onderzoek (art. I 1) is nog niet gehouden",
-    Phase.EXAMINED: "onderzocht (art. I 1); herstel van verzuim loopt (art. I 2)",
-    Phase.DECIDED: "beslist (art. I 4); de aantallen liggen vast",
-    Phase.FINAL: "de beslissing is onherroepelijk (art. I 7)",
-    Phase.PURGED: "de persoonsgegevens zijn vernietigd (art. I 19)",
-}
-
-
 class CsbRefused(Exception):
     """A CSB action the law or the state of the election does not allow; ``message`` is for the page."""
 
@@ -89,81 +81,6 @@ class CsbRefused(Exception):
 
 
 # --- sessions and the calendar ---------------------------------------------------------------------
-
-def sessions(session: Session, election: Election) -> dict[str, CsbSession]:
-    rows = session.scalars(select(CsbSession).where(CsbSession.election_id == election.id)).all()
-    return {row.kind: row for row in rows}
-
-
-def phase_of(held: dict[str, CsbSession]) -> Phase:
-    for kind, phase in (("purge", Phase.PURGED), ("final", Phase.FINAL), ("decision", Phase.DECIDED),
-                        ("examination", Phase.EXAMINED)):
-        if kind in held:
-            return phase
-    return Phase.COLLECTING
-
-
-def _local_day(moment: datetime) -> date:
-    return moment.astimezone(AMS).date()
-
-
-@dataclass(frozen=True)
-class Calendar:
-    """When each session may be held, from the law's calendar and the sessions already held."""
-
-    examination_from: datetime  # I 1: the day after nomination day 16:00, and never before the window closed
-    repairs: tuple[Period, ...]  # I 2: the three repair periods after the examination actually held
-    decision_from: datetime | None  # I 4: the last repair day, 16:00
-    final_from: datetime | None  # I 7: the day after the appeal term of four days
-
-    @property
-    def repair_ends(self) -> datetime | None:
-        return self.repairs[-1].ends_at if self.repairs else None
-
-
-def calendar(election: Election, held: dict[str, CsbSession]) -> Calendar:
-    examination_from = max(examination_session(election.nomination_date), election.window_closes_at)
-    repairs: tuple[Period, ...] = ()
-    decision_from = final_from = None
-    if "examination" in held:
-        day = _local_day(held["examination"].held_at)
-        repairs = repair_periods(day)
-        decision_from = decision_session(day)
-    if "decision" in held:
-        decided = _local_day(held["decision"].held_at)
-        final_from = datetime.combine(decided + timedelta(days=APPEAL_DAYS + 1), time(0, 0), tzinfo=AMS)
-    return Calendar(examination_from, repairs, decision_from, final_from)
-
-
-@dataclass(frozen=True)
-class RepairState:
-    """What the recording path needs: after I 1 only notified pairs, only in the repair periods."""
-
-    examined: bool
-    decided: bool
-    repairs: tuple[Period, ...]
-    notified: frozenset[tuple[int, int]]  # (list id, kieskring number)
-
-
-def repair_state(session: Session, election: Election) -> RepairState:
-    held = sessions(session, election)
-    if "examination" not in held:
-        return RepairState(False, False, (), frozenset())
-    notified = frozenset(session.execute(
-        select(Shortage.list_id, Shortage.kieskring).where(Shortage.election_id == election.id)).all())
-    return RepairState(True, "decision" in held, calendar(election, held).repairs, notified)
-
-
-def accepting(session: Session, election: Election, now: datetime) -> bool:
-    """Whether the channels take declarations now at all: inside the window before the examination, or
-    inside a repair period after it while shortages are notified (I 2 lid 3), never after the decision."""
-    state = repair_state(session, election)
-    if state.decided:
-        return False
-    if not state.examined:
-        return Period(election.window_opens_at, election.window_closes_at).contains(now)
-    return bool(state.notified) and any(period.contains(now) for period in state.repairs)
-
 
 # --- the examination: counts per list per kieskring ------------------------------------------------
 
@@ -363,10 +280,10 @@ def declarations_per_day(session: Session, election: Election) -> list[tuple[dat
     for bucket, n in session.execute(select(hour, func.count()).where(Declaration.election_id == election.id)
                                      .group_by(hour)):
         moment = datetime.strptime(bucket, "%Y-%m-%d %H").replace(tzinfo=UTC)
-        day = _local_day(moment)
+        day = local_day(moment)
         counts[day] = counts.get(day, 0) + int(n)
-    first = min([_local_day(election.window_opens_at), *counts])
-    last = max([_local_day(election.window_closes_at), *counts])
+    first = min([local_day(election.window_opens_at), *counts])
+    last = max([local_day(election.window_closes_at), *counts])
     days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
     return [(day, counts.get(day, 0)) for day in days]
 
@@ -640,7 +557,7 @@ def hold_examination(session: Session, election: Election, actor: str, now: date
         head = audit.head(session)
         examination = Examination(examination.election, now, examination.rows, False, head[0], head[1],
                                   examination.lists)
-        repairs = repair_periods(_local_day(now))
+        repairs = repair_periods(local_day(now))
         pdf = documents.examination_report(election, examination, repairs, actor)
         row = _store(session, election, "examination", actor, now, _results(examination), pdf, head)
         districts = dict(session.execute(select(District.number, District.id)
@@ -866,7 +783,7 @@ def inspection_lines(session: Session, election: Election, list_id: int) -> Iter
                                  .where(Municipality.election_id == election.id)).all())
     for line in declaration_lines(session, election, list_id):
         yield InspectionLine(line.kieskring, line.name or "", names.get(line.municipality_code, line.municipality_code),
-                             _local_day(line.signed_at))
+                             local_day(line.signed_at))
 
 
 def _dutch(moment: datetime) -> str:

@@ -24,7 +24,6 @@ from sqlalchemy.orm import Session, joinedload
 
 from registry.audit import services as audit
 from registry.brp import Person, PersonRegistry, PersonRegistryUnavailable
-from registry.csb.services import RepairState, repair_state
 from registry.db import begin_write, utcnow
 from registry.declarations.models import Declaration
 from registry.domain import (
@@ -48,7 +47,9 @@ from registry.domain.documents import (
     parse_country,
     parse_document_type,
 )
+from registry.domain.phase import RepairState
 from registry.elections.models import CandidateList, District, Election, ListDistrict, Municipality
+from registry.elections.phase import repair_state
 from registry.privacy.keys import ElectionKeysDestroyed
 from registry.privacy.services import election_cipher
 

@@ -24,7 +24,6 @@ from auth.access import Identity, current_identity, role_required
 from registry.admission import Busy
 from registry.api import idempotency
 from registry.csb.phase import election_phase
-from registry.csb.services import Phase, repair_state
 from registry.db import db
 from registry.declarations.services import (
     DeclarationRecorded,
@@ -36,7 +35,9 @@ from registry.declarations.services import (
     record_declaration,
 )
 from registry.domain import Channel
+from registry.domain.phase import Phase
 from registry.elections.models import Election
+from registry.elections.phase import repair_state
 from registry.i18n import page_date, page_datetime, page_time
 from registry.limits import limiter, per_address_limit, per_session_limit, session_key
 from registry.online.forms import ChooseListForm, ConfirmForm

@@ -106,8 +106,8 @@ def retry_time(seconds: int, now: datetime | None = None) -> str:
 
 def window_open(election: Election, now: datetime | None = None) -> bool:
     """The window (H 4 lid 3), or after the CSB's examination a repair period (I 2): see csb.services."""
-    from registry.csb.services import accepting
     from registry.db import db
+    from registry.elections.phase import accepting
 
     return accepting(db.session, election, now or utcnow())
 
