@@ -31,6 +31,8 @@ from registry.audit.models import AuditEvent
 from registry.csb import services as csb
 from registry.db import begin_write, db, set_clock_offset, utcnow
 from registry.elections.models import Election
+from registry.elections.reference import CACHE as REFERENCE_CACHE
+from registry.elections.reference import ReferenceCache, bump_version
 
 ACTION = "demo.clock_advanced"
 DEMO_SUFFIX = "_DEMO"
@@ -78,10 +80,10 @@ _applied: timedelta | None = None  # the recorded offset this process last took 
 
 def apply_recorded_offset(db_session: Session) -> None:
     """Take over a newly recorded demo clock. Only a new record moves the clock: when none was ever
-    recorded, or this one was taken over already, the clock stays as it is (the tests' own clock)."""
+    recorded, or this one was taken over already, the clock stays as it is (the tests' own clock).
+    Called once per reference version (moving the clock raises it), in the caller's transaction."""
     global _applied
     offset = recorded_offset(db_session)
-    db_session.rollback()
     if offset is not None and offset != _applied:
         set_clock_offset(offset)
         _applied = offset
@@ -95,6 +97,7 @@ def _move_clock(db_session: Session, election: Election, moment: datetime, step:
                      payload={"to": moment.astimezone(UTC).isoformat(), "step": step,
                               "offset_seconds": round(offset.total_seconds(), 3)},
                      occurred_at=moment)
+        bump_version(db_session)  # every process takes the new clock over with its next reference read
         db_session.commit()
     except BaseException:
         db_session.rollback()
@@ -258,10 +261,16 @@ def init_app(app: Flask) -> None:
         return
     app.register_blueprint(demo)  # public: PUBLIC_ENDPOINTS (development and test only)
 
+    cache = app.extensions.setdefault(REFERENCE_CACHE, ReferenceCache())
+    cache.on_new_version.append(apply_recorded_offset)
+
     @app.before_request
     def _demo_clock() -> None:
+        if request.blueprint == "api":
+            return  # the recording core reads the reference version itself, and with it the clock
         try:
-            apply_recorded_offset(db.session)
+            cache.check(db.session)
+            db.session.rollback()
         except SQLAlchemyError:
             # No database, no demo clock: the page itself says what is wrong (its own error handling).
             db.session.rollback()

@@ -1,9 +1,8 @@
 """Every model, imported in one place so Alembic and the app see the whole schema."""
 
-from registry.api.models import IdempotencyKey
 from registry.audit.models import AuditEvent
 from registry.csb.models import CsbSession, Ruling, Shortage
-from registry.declarations.models import Declaration
+from registry.declarations.models import Declaration, IdempotencyKey
 from registry.elections.models import CandidateList, District, Election, ListDistrict, ListVersion, Municipality
 from registry.party.models import ListAgent
 from registry.privacy.models import ElectionKeys

@@ -168,12 +168,12 @@ def test_identity_and_role_errors(client, session, open_tk2025):
 
 
 def test_the_database_unreachable_is_503_with_retry_after(client, session, clerk_token, monkeypatch):
-    from registry.api import idempotency
+    from registry.declarations import services
 
     def down(*_args, **_kwargs):
         raise OperationalError("SELECT 1", {}, Exception("connection refused"))
 
-    monkeypatch.setattr(idempotency, "claim", down)
+    monkeypatch.setattr(services, "_version_and_answer", down)  # the recording core's first round trip
     response = declare(client, clerk_token, counter_body(session, "voter_haarlem_1"))
     assert response.status_code == 503 and response.headers["Retry-After"] and slug(response) == "service-unavailable"
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from registry.api.idempotency import KEY_PATTERN, MAX_KEY_LENGTH
 from registry.db import MAX_ID
+from registry.declarations.idempotency import KEY_PATTERN, MAX_KEY_LENGTH
 from registry.declarations.services import Refusal
 from registry.problems import PROBLEM_BASE, problem_type
 

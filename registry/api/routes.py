@@ -18,16 +18,24 @@ from sqlalchemy.exc import OperationalError
 
 from auth.access import Identity, api_role_required, current_identity, require_election
 from registry.admission import SlotGuard
-from registry.api import idempotency
 from registry.api.openapi import BATCH_FIELDS, DECLARATION_FIELDS, MAX_BATCH, openapi_document
 from registry.db import MAX_ID, db
+from registry.declarations import idempotency
+from registry.declarations.idempotency import Idempotency
 from registry.declarations.lookups import record_lookup
 from registry.declarations.services import (
-    DeclarationRecorded,
+    REFUSAL_STATUS,
     DeclarationRefused,
     DeclarationRequest,
+    KeyReused,
+    Outcome,
+    Recorded,
     Refusal,
-    record_declaration,
+    Refused,
+    Replayed,
+    record,
+    refusal_answer,
+    refusal_from_answer,
 )
 from registry.domain import Channel
 from registry.elections.models import CandidateList, District, Election, ListDistrict, ListVersion
@@ -42,14 +50,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 RETRY_AFTER_SECONDS = 5
 BUSY_RETRY_AFTER_SECONDS = 1  # a full house clears in milliseconds; clients spread their retries
 
-# The HTTP status of each refusal; the slug is the problem type's last segment.
-REFUSAL_STATUS = {
-    Refusal.ALREADY_DECLARED: 409,
-    Refusal.LIST_CHANGED: 409,
-    Refusal.UNKNOWN_ELECTION: 404,
-    Refusal.REGISTRY_UNAVAILABLE: 503,
-    Refusal.DATA_DESTROYED: 410,
-}
 REFUSAL_TITLES = {
     Refusal.INVALID_BSN: "Ongeldig BSN",
     Refusal.INVALID_DOCUMENT: "Ongeldig identiteitsbewijs",
@@ -186,8 +186,7 @@ def create_declaration(election: str) -> Response:
         body = _json_object()
     except BadBody as exc:
         return _bad_body(exc)
-    return _idempotent(identity, election, key, body,
-                       lambda before_commit: _declare(identity, election, body, before_commit))
+    return _declare(identity, election, key, body)
 
 
 @api.post("/elections/<election>/declarations/batch")
@@ -220,9 +219,7 @@ def create_batch(election: str) -> Response:
         return _bad_body(exc)
     results = []
     for item in items:
-        response = _idempotent(identity, election, f"batch-item:{item['id']}", item,
-                               lambda before_commit, item=item: _declare(identity, election, item, before_commit,
-                                                                         paper=True))
+        response = _declare(identity, election, f"batch-item:{item['id']}", item, paper=True)
         results.append({"id": item["id"], "status": response.status_code, "result": response.get_json()})
     summary = {"recorded": sum(r["status"] == 201 for r in results),
                "resent": sum(r["status"] == 200 for r in results),
@@ -230,8 +227,54 @@ def create_batch(election: str) -> Response:
     return jsonify({"results": results, **summary})
 
 
-def _declare(identity: Identity, election: str, body: dict[str, Any], before_commit: Any,
-             paper: bool = False) -> DeclarationRecorded:
+def _declare(identity: Identity, election: str, key: str, body: dict[str, Any], paper: bool = False) -> Response:
+    """One declaration through the recording core; its outcome as JSON or problem+json."""
+    try:
+        declaration = _declaration_request(identity, election, body, paper)
+    except BadBody as exc:
+        return _bad_body(exc)
+    key_of_request = Idempotency.for_request(election, identity.actor, key, request.method, request.path, body)
+    try:
+        outcome = record(db.session, person_registry(), declaration, key_of_request)
+    except OperationalError:
+        db.session.rollback()
+        current_app.logger.exception("database unavailable while declaring")
+        return _unavailable()
+    return _response(outcome, identity, election, body)
+
+
+def _response(outcome: Outcome, identity: Identity, election: str, body: dict[str, Any]) -> Response:
+    if isinstance(outcome, Recorded):
+        recorded = outcome.declaration
+        # A paper declaration sent again is the one recorded the first time: 200, not a new 201.
+        response = jsonify({**recorded.as_api(), "resent": True} if recorded.resent else recorded.as_api())
+        response.status_code = 200 if recorded.resent else 201
+        return response
+    if isinstance(outcome, KeyReused):
+        return problem(422, "idempotency-key-reused", "Idempotency-Key al gebruikt",
+                       "Deze Idempotency-Key hoort bij een ander verzoek. Gebruik een nieuwe sleutel.")
+    if isinstance(outcome, Replayed):
+        replayed = _replayed(outcome)
+        replayed.headers["Idempotent-Replayed"] = "true"
+        return replayed
+    assert isinstance(outcome, Refused)
+    if outcome.error.code in ANSWERS_ABOUT_THE_PERSON and identity.kind != "voter":
+        record_lookup(db.session, actor=identity.actor, election=election, refused=True,
+                      municipality=str(body.get("municipality") or ",".join(sorted(identity.municipalities()))))
+    # Rendered from the answer as it is kept for the key, so a replay is the same, byte for byte.
+    return _refusal(refusal_from_answer(json.loads(json.dumps(refusal_answer(outcome.error), default=str))))
+
+
+def _replayed(outcome: Replayed) -> Response:
+    if outcome.status in (200, 201):
+        return Response(outcome.body, status=outcome.status, mimetype="application/json")
+    answer = outcome.answer()
+    if "code" not in answer:  # kept before the recording core: the problem document itself
+        return Response(outcome.body, status=outcome.status, mimetype="application/problem+json")
+    return _refusal(refusal_from_answer(answer))
+
+
+def _declaration_request(identity: Identity, election: str, body: dict[str, Any], paper: bool) -> DeclarationRequest:
     _refuse_unknown_members(body, DECLARATION_FIELDS.keys() | (BATCH_FIELDS.keys() if paper else set()))
     list_id = body.get("list")
     # A list id is a database integer: a number beyond it is no list (and would overflow the driver).
@@ -265,7 +308,7 @@ def _declare(identity: Identity, election: str, body: dict[str, Any], before_com
             actor=identity.actor, counter_municipality=municipality, document_type=document["type"],
             document_number=document["number"], document_country=country, signed_at=signed_at,
             keep_if_duplicate=paper, list_version=list_version)
-    return record_declaration(db.session, person_registry(), declaration, before_commit=before_commit)
+    return declaration
 
 
 def _list_version(value: Any) -> int | str | None:
@@ -310,64 +353,6 @@ def _parse_time(value: Any) -> datetime:
     if moment.tzinfo is None:
         raise BadBody("'signed_at' heeft een tijdzone nodig, zoals +02:00 of Z.", "/signed_at")
     return moment
-
-
-def _idempotent(identity: Identity, election: str, key: str, body: dict[str, Any], action: Any) -> Response:
-    scope = idempotency.scope_for(election, identity.actor)
-    digest = idempotency.request_hash(request.method, request.path, body)
-    try:
-        claim = idempotency.claim(db.session, scope, key, digest, election)
-    except OperationalError:
-        db.session.rollback()
-        return _unavailable()
-    if claim.outcome == "mismatch":
-        return problem(422, "idempotency-key-reused", "Idempotency-Key al gebruikt",
-                       "Deze Idempotency-Key hoort bij een ander verzoek. Gebruik een nieuwe sleutel.")
-    if claim.outcome == "in_flight":
-        response = problem(409, "request-in-flight", "Verzoek nog bezig",
-                           "Een verzoek met deze Idempotency-Key wordt nog verwerkt. Probeer het zo opnieuw.")
-        response.headers["Retry-After"] = "1"
-        return response
-    if claim.outcome == "replay":
-        replayed = Response(claim.body, status=claim.status,
-                            mimetype="application/json" if claim.status == 201 else "application/problem+json")
-        replayed.headers["Idempotent-Replayed"] = "true"
-        return replayed
-
-    def store(session: Any, recorded: DeclarationRecorded) -> None:
-        idempotency.complete_in(session, scope, key, 201, json.dumps(recorded.as_api()))
-
-    try:
-        recorded = action(store)
-    except BadBody as exc:
-        response = _bad_body(exc)
-    except DeclarationRefused as exc:
-        response = _refusal(exc)
-        if exc.code in ANSWERS_ABOUT_THE_PERSON and identity.kind != "voter":
-            record_lookup(db.session, actor=identity.actor, election=election, refused=True,
-                          municipality=str(body.get("municipality") or ",".join(sorted(identity.municipalities()))))
-    except OperationalError:
-        db.session.rollback()
-        current_app.logger.exception("database unavailable while declaring")
-        _safe_release(scope, key)
-        return _unavailable()
-    else:
-        # A paper declaration sent again is the one recorded the first time: 200, not a new 201.
-        response = jsonify({**recorded.as_api(), "resent": True} if recorded.resent else recorded.as_api())
-        response.status_code = 200 if recorded.resent else 201
-        return response
-    if response.status_code >= 500:
-        _safe_release(scope, key)  # worth a retry with the same key
-    else:
-        idempotency.complete(db.session, scope, key, response.status_code, response.get_data(as_text=True))
-    return response
-
-
-def _safe_release(scope: str, key: str) -> None:
-    try:
-        idempotency.release(db.session, scope, key)
-    except OperationalError:
-        db.session.rollback()  # the key goes stale and a retry after STALE_AFTER takes it over
 
 
 def _refusal(exc: DeclarationRefused) -> Response:

@@ -8,7 +8,6 @@ click or a resubmitted form never records twice.
 
 from __future__ import annotations
 
-import json
 import secrets
 from datetime import datetime
 from typing import Any
@@ -18,23 +17,25 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from auth.access import current_identity, require_municipality, role_required
-from registry.api import idempotency
 from registry.calendar_utils import local
 from registry.counter.forms import ConfirmForm, VoterForm
 from registry.csb.phase import election_phase, notified_shortages
 from registry.db import db, utcnow
+from registry.declarations.idempotency import Idempotency
 from registry.declarations.lookups import record_lookup
 from registry.declarations.models import Declaration
 from registry.declarations.services import (
-    DeclarationRecorded,
     DeclarationRefused,
     DeclarationRequest,
+    Recorded,
     Refusal,
+    Replayed,
     VoterCheck,
     check_voter,
     has_declared,
-    record_declaration,
+    refusal_from_answer,
 )
+from registry.declarations.services import record as record_outcome
 from registry.domain import Channel
 from registry.elections.models import CandidateList, District, Election, ListDistrict, Municipality
 from registry.elections.phase import accepting
@@ -156,70 +157,52 @@ def confirm(election: str) -> str | Response:
     if sealed["municipality"] != municipality.code or sealed["election"] != record.identifier:
         abort(403)
     identity = current_identity()
-    scope, key = idempotency.scope_for(record.identifier, identity.actor), f"counter-form:{form.submission.data}"
-    if _already_answered(scope, key):  # a double click or a resubmitted form: show the first answer
-        return _replayed(record, municipality, scope, key)
-    voter = _check(record, municipality, sealed["bsn"])
-    if isinstance(voter, DeclarationRefused):
-        return render_template("counter/outcome.html", election=record, municipality=municipality,
-                               refusal=voter, form=None, paper_lists=_paper_lists(record, municipality))
-    form.list_id.choices = [(cl.id, cl.label) for cl, _ in voter.lists]
+    # The lists shown in step 2 are sealed with their versions: the form takes one of those, and the core
+    # checks every rule again, with this declaration's one BRP lookup.
+    versions: dict[str, int] = sealed.get("versions", {})
+    form.list_id.choices = [(int(list_id), list_id) for list_id in versions]
     if not form.validate_on_submit():
-        return render_template("counter/step2.html", election=record, municipality=municipality, voter=voter,
-                               form=form), 422
-    claim = idempotency.claim(db.session, scope, key, idempotency.request_hash("POST", request.path, {
-        "token": form.token.data, "list": form.list_id.data}), record.identifier)
-    if claim.outcome in ("replay", "mismatch"):
-        return _replayed(record, municipality, scope, key)
-    if claim.outcome == "in_flight":
-        return render_template("counter/busy.html", election=record, municipality=municipality), 409
-
-    def store(session: Any, recorded: DeclarationRecorded) -> None:
-        idempotency.complete_in(session, scope, key, 201, json.dumps(recorded.as_api()))
-
-    try:
-        recorded = record_declaration(db.session, person_registry(), DeclarationRequest(
-            election=record.identifier, list_id=form.list_id.data, channel=Channel.COUNTER, bsn=sealed["bsn"],
-            actor=identity.actor, counter_municipality=municipality.code,
-            document_type=sealed["document_type"], document_number=sealed["document_number"],
-            document_country=sealed.get("document_country"),
-            # A list not on the clerk's screen has no version shown: 0 matches none, so it is refused.
-            list_version=sealed.get("versions", {}).get(str(form.list_id.data), 0),
-        ), before_commit=store)
-    except DeclarationRefused as refusal:
-        if refusal.code is Refusal.LIST_CHANGED:
-            idempotency.complete(db.session, scope, key, 409, json.dumps({"code": refusal.code.value,
-                                                                         "detail": refusal.message}))
-            return _step2(record, municipality, voter, sealed, changed=refusal)
-        if refusal.code is Refusal.REGISTRY_UNAVAILABLE:
-            idempotency.release(db.session, scope, key)
-        else:
-            idempotency.complete(db.session, scope, key, 422, json.dumps({"code": refusal.code.value,
-                                                                         "detail": refusal.message}))
-        return render_template("counter/outcome.html", election=record, municipality=municipality,
-                               refusal=refusal, form=None, paper_lists=_paper_lists(record, municipality))
-    return redirect(url_for("counter.receipt", election=record.identifier, code=recorded.receipt_code), 303)
+        voter = _check(record, municipality, sealed["bsn"])
+        if isinstance(voter, DeclarationRefused):
+            return _outcome_page(record, municipality, voter)
+        return _step2_invalid(record, municipality, voter, form)
+    key = Idempotency.for_request(record.identifier, identity.actor, f"counter-form:{form.submission.data}", "POST",
+                                  request.path, {"token": form.token.data, "list": form.list_id.data})
+    outcome = record_outcome(db.session, person_registry(), DeclarationRequest(
+        election=record.identifier, list_id=form.list_id.data, channel=Channel.COUNTER, bsn=sealed["bsn"],
+        actor=identity.actor, counter_municipality=municipality.code,
+        document_type=sealed["document_type"], document_number=sealed["document_number"],
+        document_country=sealed.get("document_country"),
+        # A list not on the clerk's screen has no version shown: 0 matches none, so it is refused.
+        list_version=versions.get(str(form.list_id.data), 0),
+    ), key)
+    if isinstance(outcome, Recorded):
+        return redirect(url_for("counter.receipt", election=record.identifier,
+                                code=outcome.declaration.receipt_code), 303)
+    if isinstance(outcome, Replayed):  # a double click or a resubmitted form: the first answer
+        answer = outcome.answer()
+        if outcome.status in (200, 201):
+            return redirect(url_for("counter.receipt", election=record.identifier, code=answer["receipt_code"]), 303)
+        return _outcome_page(record, municipality, refusal_from_answer(answer))
+    refusal = outcome.error
+    if refusal.code is Refusal.LIST_CHANGED:
+        voter = _check(record, municipality, sealed["bsn"])
+        if isinstance(voter, DeclarationRefused):
+            return _outcome_page(record, municipality, voter)
+        return _step2(record, municipality, voter, sealed, changed=refusal)
+    return _outcome_page(record, municipality, refusal)
 
 
-def _already_answered(scope: str, key: str) -> bool:
-    from registry.api.models import IdempotencyKey
-
-    row = db.session.get(IdempotencyKey, (scope, key))
-    return row is not None
-
-
-def _replayed(election: Election, municipality: Municipality, scope: str, key: str) -> str | Response:
-    from registry.api.models import IdempotencyKey
-
-    row = db.session.get(IdempotencyKey, (scope, key))
-    if row is None or row.state != "done":
-        return render_template("counter/busy.html", election=election, municipality=municipality), 409
-    body = json.loads(row.response_body or "{}")
-    if row.response_status == 201:
-        return redirect(url_for("counter.receipt", election=election.identifier, code=body["receipt_code"]), 303)
-    refusal = DeclarationRefused(Refusal(body["code"]), body["detail"])
+def _outcome_page(election: Election, municipality: Municipality, refusal: DeclarationRefused) -> str:
     return render_template("counter/outcome.html", election=election, municipality=municipality, refusal=refusal,
                            form=None, paper_lists=_paper_lists(election, municipality))
+
+
+def _step2_invalid(election: Election, municipality: Municipality, voter: VoterCheck,
+                   form: ConfirmForm) -> tuple[str, int]:
+    form.list_id.choices = [(cl.id, cl.label) for cl, _ in voter.lists]
+    return render_template("counter/step2.html", election=election, municipality=municipality, voter=voter,
+                           form=form), 422
 
 
 def _own_declaration(election: Election, municipality: Municipality, code: str) -> Declaration:

@@ -687,7 +687,7 @@ class PurgeReport:
 
 
 def _idempotency_filter(election: Election) -> Any:
-    from registry.api.models import IdempotencyKey
+    from registry.declarations.models import IdempotencyKey
 
     # Every row of the election, refusals included; rows from before migration 0007 that named no election
     # go with the first purge (their replay window is long over by then).

@@ -9,23 +9,32 @@ A refusal never says for which list an earlier declaration was made.
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 from flask_babel import gettext, lazy_gettext
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from registry.audit import services as audit
 from registry.brp import Person, PersonRegistry, PersonRegistryUnavailable
 from registry.db import begin_write, utcnow
-from registry.declarations.models import Declaration
+from registry.declarations.idempotency import (
+    ID_PLACEHOLDER,
+    Idempotency,
+    StoredAnswer,
+    answer_of,
+    row_values,
+    store_refusal,
+    stored,
+)
+from registry.declarations.models import Declaration, IdempotencyKey
 from registry.domain import (
     Acceptance,
     Channel,
@@ -50,12 +59,11 @@ from registry.domain.documents import (
 from registry.domain.phase import RepairState
 from registry.elections.models import CandidateList, District, Election, ListDistrict, Municipality
 from registry.elections.phase import repair_state
+from registry.elections.reference import DistrictRef, ElectionRef, MunicipalityRef, read_version, reference_cache
 from registry.privacy.keys import ElectionKeysDestroyed
 from registry.privacy.services import election_cipher
 
 log = logging.getLogger(__name__)
-
-BeforeCommit = Callable[[Session, "DeclarationRecorded"], None]
 
 RECEIPT_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud at a counter
 MAX_ORDINAL_RETRIES = 5
@@ -81,6 +89,15 @@ class Refusal(StrEnum):
     LIST_EXEMPT = "list-exempt"  # H 4 lid 8: this list needs no declarations
     LIST_CHANGED = "list-changed"  # H 4 lid 1: the list changed after the voter was shown it
 
+
+# The HTTP status each refusal has in the API (and is stored with for its idempotency key); 422 otherwise.
+REFUSAL_STATUS = {
+    Refusal.ALREADY_DECLARED: 409,
+    Refusal.LIST_CHANGED: 409,
+    Refusal.UNKNOWN_ELECTION: 404,
+    Refusal.REGISTRY_UNAVAILABLE: 503,
+    Refusal.DATA_DESTROYED: 410,
+}
 
 # Sentences for the person at the counter or at home, with what to do next (Dutch, or English on
 # an English page: lazy, so each is read in the language of the request that shows it).
@@ -199,9 +216,8 @@ class VoterCheck:
     repair: RepairState  # read once per declaration: the examination and notified shortages
 
 
-def check_voter(session: Session, registry: PersonRegistry, election: Election, bsn_input: str,
-                counter_municipality: str | None) -> VoterCheck:
-    """Eligibility in this election (and at this counter), shared by the form's first step and record()."""
+def _person(registry: PersonRegistry, bsn_input: str, counter_municipality: str | None) -> tuple[str, Person]:
+    """The BSN's 11-proof, the BRP lookup and, at a counter, whether the person is registered here."""
     try:
         bsn = normalize_bsn(bsn_input)
     except InvalidBsn as exc:
@@ -214,7 +230,6 @@ def check_voter(session: Session, registry: PersonRegistry, election: Election, 
             gettext("De BRP is nu niet bereikbaar. Er is niets vastgelegd. Probeer het over een paar minuten "
                     "opnieuw, of gebruik het papieren formulier (model H 4)."),
         ) from None
-    at_counter = counter_municipality is not None
     # At a counter (or a municipal system) someone of another municipality, or nobody, is "not registered
     # here" and nothing more: checked before eligibility, which would tell any clerk in the country about a
     # death, an age or a court's exclusion from the vote (BRP facts), or where the person lives.
@@ -227,20 +242,32 @@ def check_voter(session: Session, registry: PersonRegistry, election: Election, 
     if person is None:
         raise DeclarationRefused(Refusal.NOT_ELIGIBLE, INELIGIBLE_REASONS[Ineligible.NOT_REGISTERED],
                                  reason=Ineligible.NOT_REGISTERED.value)
+    return bsn, person
+
+
+def _eligible(election: Any, facts: VoterFacts, district_numbers: dict[str, int], at_counter: bool) -> None:
+    """Art. B 1 and B 3 for this election; B 3 lid 2 b counts five years of residence to nomination day."""
+    result = check_eligibility(ElectionType(election.category), election.election_date, facts, district_numbers,
+                               nomination_day=election.nomination_date)
+    if result.ok:
+        return
+    assert result.reason is not None
+    if at_counter and result.reason is Ineligible.EXCLUDED:
+        # Special-category data (a court's sanction): the screen and the API say only that the person
+        # cannot declare; the person can learn why from their own BRP record.
+        raise DeclarationRefused(Refusal.NOT_ELIGIBLE, WITHHELD_REASON, reason="withheld")
+    raise DeclarationRefused(Refusal.NOT_ELIGIBLE, INELIGIBLE_REASONS[result.reason], reason=result.reason.value)
+
+
+def check_voter(session: Session, registry: PersonRegistry, election: Election, bsn_input: str,
+                counter_municipality: str | None) -> VoterCheck:
+    """Eligibility in this election (and at this counter), with the lists this voter may support: what the
+    first step of the counter and online forms shows. Recording checks the same rules in record()."""
+    _bsn, person = _person(registry, bsn_input, counter_municipality)
     facts = voter_facts(person)
     municipalities = _municipality(session, election, facts.municipality_code)
-    # B 3 lid 2 b: five years of lawful residence, counted to nomination day.
-    result = check_eligibility(ElectionType(election.category), election.election_date, facts,
-                               {code: m.district.number for code, m in municipalities.items()},
-                               nomination_day=election.nomination_date)
-    if not result.ok:
-        assert result.reason is not None
-        if at_counter and result.reason is Ineligible.EXCLUDED:
-            # Special-category data (a court's sanction): the screen and the API say only that the person
-            # cannot declare; the person can learn why from their own BRP record.
-            raise DeclarationRefused(Refusal.NOT_ELIGIBLE, WITHHELD_REASON, reason="withheld")
-        raise DeclarationRefused(Refusal.NOT_ELIGIBLE, INELIGIBLE_REASONS[result.reason],
-                                 reason=result.reason.value)
+    _eligible(election, facts, {code: m.district.number for code, m in municipalities.items()},
+              counter_municipality is not None)
     code = facts.municipality_code or ""
     municipality = municipalities.get(code) or municipalities[code.strip().upper()]
     lists = list(session.execute(
@@ -264,15 +291,159 @@ def has_declared(session: Session, election: Election, bsn: str) -> bool:
                                                        Declaration.voter_key == voter_key).limit(1)) is not None
 
 
-def record_declaration(session: Session, registry: PersonRegistry, request: DeclarationRequest,
-                       now: datetime | None = None, before_commit: BeforeCommit | None = None) -> DeclarationRecorded:
-    """Record one declaration or raise DeclarationRefused. ``before_commit`` runs inside the write
-    transaction with the recorded declaration, for writes that must commit with it (idempotency)."""
+# --- recording: one entry point for every channel ----------------------------------------------------
+
+@dataclass(frozen=True)
+class Recorded:
+    """Recorded now (201), or a paper declaration sent again (``declaration.resent``: 200)."""
+
+    declaration: DeclarationRecorded
+
+
+@dataclass(frozen=True)
+class Replayed:
+    """The key was answered before: the first answer, as stored (``answer()`` reads it)."""
+
+    status: int
+    body: str
+
+    def answer(self) -> dict[str, Any]:
+        return dict(json.loads(self.body or "{}"))
+
+
+@dataclass(frozen=True)
+class KeyReused(Replayed):
+    """The key was used before for another request: nothing is done. The first request's answer is kept
+    here for a form that shows it (the API refuses the key instead)."""
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A rule refused it: nothing is recorded. ``status`` is the HTTP status the API gives it."""
+
+    error: DeclarationRefused
+
+    @property
+    def status(self) -> int:
+        return REFUSAL_STATUS.get(self.error.code, 422)
+
+
+Outcome = Recorded | Replayed | KeyReused | Refused
+
+
+def refusal_answer(error: DeclarationRefused) -> dict[str, Any]:
+    """How a refusal is kept for its key, and what every channel renders (the first time and on replay)."""
+    return {"code": error.code.value, "detail": error.message, "details": error.details}
+
+
+def refusal_from_answer(answer: dict[str, Any]) -> DeclarationRefused:
+    """A stored refusal, as the exception the channels render."""
+    return DeclarationRefused(Refusal(answer["code"]), answer.get("detail", ""), **(answer.get("details") or {}))
+
+
+@dataclass(frozen=True)
+class _Voter:
+    """What the rules established about the voter, from the reference snapshot: feeds the write and the note."""
+
+    election: ElectionRef
+    person: Person
+    bsn: str
+    municipality: MunicipalityRef
+
+    @property
+    def district(self) -> DistrictRef:
+        return self.municipality.district
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    recorded: DeclarationRecorded
+    row: dict[str, Any]
+    audit_payload: dict[str, Any]
+
+
+MAX_REFERENCE_RETRIES = 5  # reference data changed between the check and the write: check again
+
+
+def record(session: Session, registry: PersonRegistry, request: DeclarationRequest,
+           idempotency: Idempotency | None = None, now: datetime | None = None) -> Outcome:
+    """Record one declaration for any channel and say what happened; never raises for a rule.
+
+    Two round trips on PostgreSQL: (1) the reference version with the idempotency key's stored answer, if
+    any; the rules then run on this process's snapshot of the reference data and one BRP lookup; (2) one
+    statement that inserts the declaration, its audit event and the key with its answer, only while the
+    reference version is unchanged, and commits. The unique constraint (election, voter, ordinal) settles
+    a second declaration or a race; a refusal is stored for its key in a transaction of its own.
+    """
     now = now or utcnow()
-    election = session.scalar(select(Election).where(Election.identifier == request.election))
+    postgres = session.get_bind().dialect.name == "postgresql"
+    for _attempt in range(MAX_REFERENCE_RETRIES):
+        if postgres:  # one statement, one commit: no BEGIN and COMMIT round trips around it
+            if session.in_transaction():
+                session.rollback()
+            session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        version, answer = _version_and_answer(session, idempotency)
+        if answer is not None:
+            return _stored(session, answer)
+        election = reference_cache().election(session, request.election, version)
+        try:
+            prepared = _prepare(session, registry, election, request, now)
+        except DeclarationRefused as error:
+            if idempotency is not None and error.code is not Refusal.REGISTRY_UNAVAILABLE:
+                first = store_refusal(session, idempotency, request.election, REFUSAL_STATUS.get(error.code, 422),
+                                      json.dumps(refusal_answer(error), default=str))
+                if first is not None:  # the same key was answered meanwhile: that answer
+                    return _stored(session, first)
+            _end(session)
+            return Refused(error)
+        if request.keep_if_duplicate:
+            outcome = _write_paper(session, request, prepared, version, idempotency)
+        elif postgres:
+            outcome = _write_postgres(session, request, prepared, version, idempotency)
+        else:
+            outcome = _write_sqlite(session, request, prepared, version, idempotency)
+        if outcome is not None:
+            _end(session)
+            return outcome
+    raise RuntimeError("reference data kept changing while recording")  # pragma: no cover
+
+
+def record_declaration(session: Session, registry: PersonRegistry, request: DeclarationRequest,
+                       now: datetime | None = None) -> DeclarationRecorded:
+    """record() without an idempotency key, for callers that want the declaration or the refusal raised."""
+    outcome = record(session, registry, request, now=now)
+    if isinstance(outcome, Refused):
+        raise outcome.error
+    assert isinstance(outcome, Recorded)
+    return outcome.declaration
+
+
+def _end(session: Session) -> None:
+    """Give the connection back (on PostgreSQL it was in autocommit for this one use)."""
+    session.rollback()
+
+
+def _version_and_answer(session: Session, idempotency: Idempotency | None) -> tuple[int, StoredAnswer | None]:
+    if idempotency is None:
+        return read_version(session), None
+    row = session.execute(text(
+        "SELECT r.version, k.request_hash, k.response_status, k.response_body FROM reference_state r "
+        "LEFT JOIN idempotency_keys k ON k.scope = :scope AND k.key = :key WHERE r.id = 1"),
+        {"scope": idempotency.scope, "key": idempotency.key}).one()
+    return int(row[0]), answer_of(idempotency.request_hash, row[1], row[2], row[3])
+
+
+def _stored(session: Session, answer: StoredAnswer) -> Outcome:
+    _end(session)
+    return (KeyReused if answer.mismatch else Replayed)(answer.status, answer.body)
+
+
+def _prepare(session: Session, registry: PersonRegistry, election: ElectionRef | None,
+             request: DeclarationRequest, now: datetime) -> _Prepared:
+    """Every rule, on the snapshot: raises DeclarationRefused, or returns what the write needs."""
     if election is None:
         raise DeclarationRefused(Refusal.UNKNOWN_ELECTION, gettext("Verkiezing %(election)s bestaat niet.",
-                                                                         election=request.election))
+                                                                   election=request.election))
     if request.channel is Channel.ONLINE and not election.online_open:
         raise DeclarationRefused(
             Refusal.ONLINE_CLOSED,
@@ -280,8 +451,8 @@ def record_declaration(session: Session, registry: PersonRegistry, request: Decl
                     "Dat kan wel aan de balie van uw eigen gemeente."),
         )
     document_type = _check_document(request)
-    candidate_list = session.get(CandidateList, request.list_id) if isinstance(request.list_id, int) else None
-    if candidate_list is None or candidate_list.election_id != election.id:
+    candidate_list = election.lists.get(request.list_id) if isinstance(request.list_id, int) else None
+    if candidate_list is None:
         raise DeclarationRefused(Refusal.UNKNOWN_LIST,
                                  gettext("Lijst %(list)s bestaat niet in %(election)s.", list=request.list_id,
                                          election=election.identifier))
@@ -296,28 +467,34 @@ def record_declaration(session: Session, registry: PersonRegistry, request: Decl
             exempt_basis=candidate_list.exempt_basis)
 
     counter = request.counter_municipality if request.channel is not Channel.ONLINE else None
-    check = check_voter(session, registry, election, request.bsn, counter)
-    link = next((ld for cl, ld in check.lists if cl.id == candidate_list.id), None)
-    if link is None and session.get(ListDistrict, (candidate_list.id, check.district.id)) is not None:
+    bsn, person = _person(registry, request.bsn, counter)
+    facts = voter_facts(person)
+    _eligible(election, facts, election.district_numbers, counter is not None)
+    code = facts.municipality_code or ""
+    municipality = election.municipalities.get(code) or election.municipalities[code.strip().upper()]
+    voter = _Voter(election, person, bsn, municipality)
+    district = municipality.district
+    version = candidate_list.versions.get(district.id)
+    state = election.repair
+    if version is not None and state.examined and (candidate_list.id, district.number) not in state.notified:
         # The list stands here but is not offered: after the examination only notified shortages are.
-        _check_moment(now, election, check.repair, -1, check.district.number)
-    if link is None:
+        _check_moment(now, election, state, -1, district.number)
+    if version is None:
         raise DeclarationRefused(
             Refusal.WRONG_KIESKRING,
             gettext("%(list)s doet niet mee in kieskring %(number)s (%(name)s), waar deze kiezer woont. Kies een "
-                    "lijst die hier meedoet.", list=candidate_list.label, number=check.district.number,
-                    name=check.district.name),
-            kieskring=check.district.number,
+                    "lijst die hier meedoet.", list=candidate_list.label, number=district.number,
+                    name=district.name),
+            kieskring=district.number,
         )
-    if request.list_version is not None and request.list_version not in (link.version.version,
-                                                                         link.version.content_hash):
+    if request.list_version is not None and request.list_version not in (version.version, version.content_hash):
         raise DeclarationRefused(
             Refusal.LIST_CHANGED,
             gettext("%(list)s is gewijzigd nadat de kiezer de lijst zag: er staan nu andere kandidaten of een "
                     "andere volgorde op (versie %(version)s). Er is niets vastgelegd. Laat de kiezer de lijst "
                     "opnieuw zien; een verklaring steunt precies de kandidaten die de kiezer zag (art. H 4 lid 1).",
-                    list=candidate_list.label, version=link.version.version),
-            list=candidate_list.id, list_version=link.version.version, list_version_hash=link.version.content_hash)
+                    list=candidate_list.label, version=version.version),
+            list=candidate_list.id, list_version=version.version, list_version_hash=version.content_hash)
 
     signed_at = now
     if request.channel is Channel.BATCH:
@@ -327,88 +504,185 @@ def record_declaration(session: Session, registry: PersonRegistry, request: Decl
             raise DeclarationRefused(Refusal.WINDOW_CLOSED,
                                      gettext("Het tijdstip van ondertekenen ligt in de toekomst."))
         signed_at = request.signed_at
-    _check_moment(signed_at, election, check.repair, candidate_list.id, check.district.number)
+    _check_moment(signed_at, election, state, candidate_list.id, district.number)
 
     try:
-        cipher = election_cipher(session, election)
+        cipher = election_cipher(session, election)  # type: ignore[arg-type]  # reads .id and .identifier
     except ElectionKeysDestroyed:
         raise DeclarationRefused(Refusal.DATA_DESTROYED,
                                  gettext("De gegevens van deze verkiezing zijn vernietigd.")) from None
-    voter_key = cipher.voter_key(normalize_bsn(request.bsn))
-    name_ciphertext = cipher.encrypt(check.person.full_name, "declarant-name")
-    # Everything the write and the receipt need, as plain values: the read transaction ends here.
     recorded = DeclarationRecorded(
-        id=0, receipt_code="", election=election.identifier, list_id=candidate_list.id,
-        list_number=candidate_list.number, list_label=candidate_list.label, list_version=link.version.version,
-        list_version_hash=link.version.content_hash,
-        district_number=check.district.number, district_name=check.district.name,
-        municipality_code=check.municipality.code, municipality_name=check.municipality.name,
-        channel=request.channel.value, signed_at=signed_at, recorded_at=now, ordinal=0,
-        voter_name=check.person.full_name,
+        id=0, receipt_code=new_receipt_code(), election=election.identifier, list_id=candidate_list.id,
+        list_number=candidate_list.number, list_label=candidate_list.label, list_version=version.version,
+        list_version_hash=version.content_hash, district_number=district.number, district_name=district.name,
+        municipality_code=municipality.code, municipality_name=municipality.name,
+        channel=request.channel.value, signed_at=signed_at, recorded_at=now, ordinal=1,
+        voter_name=person.full_name,
     )
-    row_values = {
-        "election_id": election.id, "list_id": candidate_list.id, "list_version_id": link.version_id,
-        "district_id": check.district.id, "municipality_code": check.municipality.code,
-        "channel": request.channel.value, "voter_key": voter_key, "name_ciphertext": name_ciphertext,
-        "signed_at": signed_at, "recorded_at": now,
-        "attestation": _attestation(request, document_type, check, now),
+    row = {
+        "election_id": election.id, "list_id": candidate_list.id, "list_version_id": version.id,
+        "district_id": district.id, "municipality_code": municipality.code, "channel": request.channel.value,
+        "voter_key": cipher.voter_key(bsn), "name_ciphertext": cipher.encrypt(person.full_name, "declarant-name"),
+        "signed_at": signed_at, "recorded_at": now, "receipt_code": recorded.receipt_code,
+        "attestation": _attestation(request, document_type, voter, now),
     }
-    audit_payload = {"list": candidate_list.id, "version": link.version_id, "kieskring": check.district.number,
-                     "municipality": check.municipality.code, "channel": request.channel.value,
+    audit_payload = {"list": candidate_list.id, "version": version.id, "kieskring": district.number,
+                     "municipality": municipality.code, "channel": request.channel.value,
                      "signed_at": signed_at.isoformat()}
-    return _write(session, request, recorded, row_values, audit_payload, before_commit)
+    return _Prepared(recorded, row, audit_payload)
 
 
-def _write(session: Session, request: DeclarationRequest, recorded: DeclarationRecorded,
-           row_values: dict[str, Any], audit_payload: dict[str, Any],
-           before_commit: BeforeCommit | None) -> DeclarationRecorded:
-    """The declaration and its audit event in one write transaction (BEGIN IMMEDIATE on SQLite)."""
+def _actor(request: DeclarationRequest) -> str:
+    # A voter's own login subject stays out of the chain, which outlives the I 19 purge.
+    return "voter" if request.channel is Channel.ONLINE else request.actor
+
+
+def _answer_template(prepared: _Prepared) -> str:
+    """The 201 answer with the id left for the database to fill in (idempotency.ID_PLACEHOLDER)."""
+    return json.dumps({**prepared.recorded.as_api(), "id": "__declaration_id__"})
+
+
+_PG_WRITE = """
+WITH current_reference AS (SELECT 1 FROM reference_state WHERE id = 1 AND version = :reference_version),
+declaration AS (
+  INSERT INTO declarations (election_id, list_id, list_version_id, district_id, municipality_code, channel,
+                            voter_key, ordinal, receipt_code, name_ciphertext, signed_at, recorded_at, attestation)
+  SELECT :election_id, :list_id, :list_version_id, :district_id, :municipality_code, :channel, :voter_key, 1,
+         :receipt_code, :name_ciphertext, :signed_at, :recorded_at, CAST(:attestation AS json)
+  FROM current_reference RETURNING id),
+event AS (
+  INSERT INTO audit_events (seq, occurred_at, actor, action, election, subject, payload, prev_hash, hash)
+  SELECT 0, :recorded_at, :actor, 'declaration.recorded', :election, 'declaration:' || declaration.id, :payload,
+         '', ''
+  FROM declaration RETURNING seq){key}
+SELECT id FROM declaration
+"""
+_PG_KEY = """,
+answer AS (
+  INSERT INTO idempotency_keys (scope, key, request_hash, state, election, response_status, response_body,
+                                created_at, completed_at)
+  SELECT :scope, :key, :request_hash, 'done', :key_election, 201,
+         replace(:response_body, :id_placeholder, declaration.id::text), :recorded_at, :recorded_at
+  FROM declaration)"""
+_PG_STATEMENTS = {False: _PG_WRITE.format(key=""), True: _PG_WRITE.format(key=_PG_KEY)}
+
+
+def _write_postgres(session: Session, request: DeclarationRequest, prepared: _Prepared, version: int,
+                    idempotency: Idempotency | None) -> Outcome | None:
+    """The declaration, its audit event (linked by the database: migration 0009) and the key, in one
+    statement that commits on its own. None: the reference data changed since the check."""
+    row = prepared.row
+    params = {**row, "attestation": json.dumps(row["attestation"]), "reference_version": version,
+              "actor": _actor(request), "election": prepared.recorded.election,
+              "payload": audit.canonical({**prepared.audit_payload, "ordinal": 1})}
+    if idempotency is not None:
+        params.update(scope=idempotency.scope, key=idempotency.key, request_hash=idempotency.request_hash,
+                      key_election=prepared.recorded.election[:100], response_body=_answer_template(prepared),
+                      id_placeholder=ID_PLACEHOLDER)
+    try:
+        declaration_id = session.execute(text(_PG_STATEMENTS[idempotency is not None]), params).scalar()
+    except IntegrityError:
+        session.rollback()
+        return _duplicate(session, request, idempotency)
+    if declaration_id is None:
+        return None
+    return Recorded(dataclasses.replace(prepared.recorded, id=int(declaration_id)))
+
+
+def _write_sqlite(session: Session, request: DeclarationRequest, prepared: _Prepared, version: int,
+                  idempotency: Idempotency | None) -> Outcome | None:
+    """The same writes in one short transaction: SQLite's BEGIN IMMEDIATE holds its only write lock."""
+    begin_write(session)
+    try:
+        if read_version(session) != version:
+            session.rollback()
+            return None
+        declaration = Declaration(**prepared.row, ordinal=1)
+        session.add(declaration)
+        session.flush()
+        _audit(session, request, prepared, declaration.id, 1)
+        recorded = dataclasses.replace(prepared.recorded, id=declaration.id)
+        if idempotency is not None:
+            answer = json.dumps(recorded.as_api())
+            session.add(IdempotencyKey(**row_values(idempotency, recorded.election, 201, answer)))
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        return _duplicate(session, request, idempotency)
+    except BaseException:
+        session.rollback()
+        raise
+    return Recorded(recorded)
+
+
+def _audit(session: Session, request: DeclarationRequest, prepared: _Prepared, declaration_id: int,
+           ordinal: int) -> None:
+    audit.append(session, actor=_actor(request), action="declaration.recorded", election=prepared.recorded.election,
+                 subject=f"declaration:{declaration_id}", payload={**prepared.audit_payload, "ordinal": ordinal},
+                 occurred_at=prepared.recorded.recorded_at)
+
+
+def _duplicate(session: Session, request: DeclarationRequest, idempotency: Idempotency | None) -> Outcome:
+    """The unique constraint refused the write: this key's first answer, or the voter already declared."""
+    if idempotency is not None:
+        first = stored(session, idempotency)
+        session.rollback()
+        if first is not None:
+            return (KeyReused if first.mismatch else Replayed)(first.status, first.body)
+        error = _already_declared()
+        first = store_refusal(session, idempotency, request.election, REFUSAL_STATUS[error.code],
+                              json.dumps(refusal_answer(error)))
+        return Refused(error) if first is None else _stored(session, first)
+    return Refused(_already_declared())
+
+
+def _write_paper(session: Session, request: DeclarationRequest, prepared: _Prepared, version: int,
+                 idempotency: Idempotency | None) -> Outcome | None:
+    """A paper declaration is a fact: kept even when the voter declared before (then with the next ordinal,
+    and all of that voter's declarations are void, I 2 lid 1 a); the same paper sent again is not a second."""
+    row = prepared.row
     for _attempt in range(MAX_ORDINAL_RETRIES):
         begin_write(session)
         try:
-            if request.keep_if_duplicate:
-                same = _same_paper_declaration(session, row_values)
-                if same is not None:  # read in this write transaction: a concurrent re-send waits for it
-                    resent = _as_resent(recorded, same)
-                    session.rollback()
-                    return resent
+            if read_version(session) != version:
+                session.rollback()
+                return None
+            same = _same_paper_declaration(session, row)
+            if same is not None:  # read in this write transaction: a concurrent re-send waits for it
+                resent = _as_resent(prepared.recorded, same)
+                if idempotency is not None:
+                    session.add(IdempotencyKey(**row_values(idempotency, resent.election, 200,
+                                                            json.dumps({**resent.as_api(), "resent": True}))))
+                session.commit()
+                return Recorded(resent)
             existing = session.scalar(select(func.max(Declaration.ordinal)).where(
-                Declaration.election_id == row_values["election_id"],
-                Declaration.voter_key == row_values["voter_key"]))
-            if existing and not request.keep_if_duplicate:
-                raise _already_declared()
+                Declaration.election_id == row["election_id"], Declaration.voter_key == row["voter_key"]))
             ordinal = (existing or 0) + 1
-            declaration = Declaration(**row_values, ordinal=ordinal, receipt_code=new_receipt_code())
+            declaration = Declaration(**row, ordinal=ordinal)
             session.add(declaration)
             session.flush()
-            # A voter's own login subject stays out of the chain, which outlives the I 19 purge.
-            actor = "voter" if request.channel is Channel.ONLINE else request.actor
-            audit.append(session, actor=actor, action="declaration.recorded",
-                         election=recorded.election, subject=f"declaration:{declaration.id}",
-                         payload={**audit_payload, "ordinal": ordinal}, occurred_at=recorded.recorded_at)
-            result = dataclasses.replace(recorded, id=declaration.id, receipt_code=declaration.receipt_code,
-                                         ordinal=ordinal)
-            if before_commit is not None:
-                before_commit(session, result)
+            _audit(session, request, prepared, declaration.id, ordinal)
+            result = dataclasses.replace(prepared.recorded, id=declaration.id, ordinal=ordinal)
+            if idempotency is not None:
+                session.add(IdempotencyKey(**row_values(idempotency, result.election, 201,
+                                                        json.dumps(result.as_api()))))
             session.commit()
         except IntegrityError:
             session.rollback()
-            if not request.keep_if_duplicate:
-                raise _already_declared() from None
-            same = _same_paper_declaration(session, row_values)
-            if same is not None:  # the same paper declaration, sent twice at once: the other one won
-                resent = _as_resent(recorded, same)
+            if idempotency is not None:
+                first = stored(session, idempotency)
                 session.rollback()
-                return resent
-            continue  # another paper declaration of this voter took the ordinal: take the next one
+                if first is not None:
+                    return (KeyReused if first.mismatch else Replayed)(first.status, first.body)
+            continue  # another paper declaration of this voter took the ordinal (or was this one): again
         except BaseException:
             session.rollback()
             raise
         if ordinal > 1:
             log.warning("declaration %s kept as ordinal %s: all declarations of this voter are void",
                         declaration.id, ordinal)
-        return result
-    raise _already_declared()
+        return Recorded(result)
+    return Refused(_already_declared())
 
 
 def _same_paper_declaration(session: Session, row_values: dict[str, Any]) -> Declaration | None:
@@ -427,7 +701,7 @@ def _as_resent(recorded: DeclarationRecorded, same: Declaration) -> DeclarationR
                                recorded_at=same.recorded_at, resent=True)
 
 
-def _check_moment(signed_at: datetime, election: Election, state: RepairState, list_id: int,
+def _check_moment(signed_at: datetime, election: Election | ElectionRef, state: RepairState, list_id: int,
                   district_number: int) -> None:
     """H 4 lid 3 and I 2 lid 3: inside the window; after the CSB's examination only in a repair period and
     only for a (list, kieskring) it notified of a shortage; after its decision never."""
@@ -504,7 +778,7 @@ def _check_document(request: DeclarationRequest) -> DocumentType | None:
     return document_type
 
 
-def _attestation(request: DeclarationRequest, document_type: DocumentType | None, check: VoterCheck,
+def _attestation(request: DeclarationRequest, document_type: DocumentType | None, check: _Voter,
                  now: datetime) -> dict[str, Any]:
     if request.channel is Channel.ONLINE:
         # The registry's own BRP check stands in for the burgemeester's note (rules.md §3).

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from registry.db import UTCDateTime, db, utcnow
@@ -167,3 +167,13 @@ class Shortage(db.Model):
     required: Mapped[int] = mapped_column(Integer)
     shortage: Mapped[int] = mapped_column(Integer)
     notified_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ReferenceState(db.Model):
+    """One row: a number raised by a trigger with every change to the tables a declaration is checked against
+    (migration 0009), so each process knows when its snapshot of them is stale (registry.elections.reference)."""
+
+    __tablename__ = "reference_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger)

@@ -9,7 +9,6 @@ that does not answer, gets an honest "busy, try again at HH:MM" (503 with Retry-
 
 from __future__ import annotations
 
-import json
 import logging
 import secrets
 from typing import Any
@@ -22,18 +21,20 @@ from werkzeug.exceptions import NotFound
 
 from auth.access import Identity, current_identity, role_required
 from registry.admission import Busy
-from registry.api import idempotency
 from registry.csb.phase import election_phase
 from registry.db import db
+from registry.declarations.idempotency import Idempotency
 from registry.declarations.services import (
-    DeclarationRecorded,
     DeclarationRefused,
     DeclarationRequest,
+    Recorded,
     Refusal,
+    Replayed,
     VoterCheck,
     check_voter,
-    record_declaration,
+    refusal_from_answer,
 )
+from registry.declarations.services import record as record_outcome
 from registry.domain import Channel
 from registry.domain.phase import Phase
 from registry.elections.models import Election
@@ -312,56 +313,23 @@ def declare(election: str) -> Any:
 def _record(election: Election, form: ConfirmForm) -> Any:
     identity = _voter()
     list_id = int(form.list_id.data)
-    scope, key = idempotency.scope_for(election.identifier, identity.actor), f"online-form:{form.submission.data}"
-    claim = idempotency.claim(db.session, scope, key,
-                              idempotency.request_hash("POST", request.path, {"list": list_id}), election.identifier)
-    if claim.outcome in ("replay", "mismatch"):
-        return _replayed(election, scope, key)
-    if claim.outcome == "in_flight":
-        return render_template("online/in_flight.html", election=election), 409, {"Retry-After": "5"}
-
-    def store(session: Any, recorded: DeclarationRecorded) -> None:
-        idempotency.complete_in(session, scope, key, 201, json.dumps(recorded.as_api()))
-
-    try:
-        recorded = record_declaration(db.session, person_registry(), DeclarationRequest(
-            election=election.identifier, list_id=list_id, channel=Channel.ONLINE, bsn=identity.bsn or "",
-            actor=identity.actor, attestation_extra={"acr": identity.acr}, list_version=form.list_version.data,
-        ), before_commit=store)
-    except DeclarationRefused as refusal:
-        if refusal.code is Refusal.REGISTRY_UNAVAILABLE:
-            _safe_release(scope, key)  # worth a retry with the same submission
-        else:
-            idempotency.complete(db.session, scope, key, 422, json.dumps(
-                {"code": refusal.code.value, "detail": refusal.message, "details": refusal.details}, default=str))
-        return _refused(election, refusal)
-    except OperationalError:
-        db.session.rollback()
-        _safe_release(scope, key)
-        raise
-    log.info("online declaration recorded (%s, %s)", election.identifier, recorded.receipt_code)
-    return redirect(url_for("online.receipt", election=election.identifier, code=recorded.receipt_code), 303)
-
-
-def _safe_release(scope: str, key: str) -> None:
-    try:
-        idempotency.release(db.session, scope, key)
-    except OperationalError:
-        db.session.rollback()  # the key goes stale; a retry after idempotency.STALE_AFTER takes it over
-
-
-def _replayed(election: Election, scope: str, key: str) -> Any:
-    """The same submission again (a double click, a reload, a retry after busy): the first outcome."""
-    from registry.api.models import IdempotencyKey
-
-    row = db.session.get(IdempotencyKey, (scope, key))
-    if row is None or row.state != "done":
-        return render_template("online/in_flight.html", election=election), 409, {"Retry-After": "5"}
-    body = json.loads(row.response_body or "{}")
-    if row.response_status == 201:
-        return redirect(url_for("online.receipt", election=election.identifier, code=body["receipt_code"]), 303)
-    return _refused(election, DeclarationRefused(Refusal(body["code"]), body.get("detail", ""),
-                                                 **(body.get("details") or {})))
+    key = Idempotency.for_request(election.identifier, identity.actor, f"online-form:{form.submission.data}", "POST",
+                                  request.path, {"list": list_id})
+    outcome = record_outcome(db.session, person_registry(), DeclarationRequest(
+        election=election.identifier, list_id=list_id, channel=Channel.ONLINE, bsn=identity.bsn or "",
+        actor=identity.actor, attestation_extra={"acr": identity.acr}, list_version=form.list_version.data,
+    ), key)
+    if isinstance(outcome, Recorded):
+        log.info("online declaration recorded (%s, %s)", election.identifier, outcome.declaration.receipt_code)
+        return redirect(url_for("online.receipt", election=election.identifier,
+                                code=outcome.declaration.receipt_code), 303)
+    if isinstance(outcome, Replayed):  # the same submission again (a double click, a reload): the first outcome
+        answer = outcome.answer()
+        if outcome.status in (200, 201):
+            return redirect(url_for("online.receipt", election=election.identifier, code=answer["receipt_code"]),
+                            303)
+        return _refused(election, refusal_from_answer(answer))
+    return _refused(election, outcome.error)
 
 
 def _own(election: Election, code: str) -> OwnDeclaration:

@@ -7,8 +7,8 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from registry.api import idempotency
-from registry.api.models import IdempotencyKey
+from registry.declarations import idempotency
+from registry.declarations.models import IdempotencyKey
 from registry.csb import services as csb
 from registry.elections.models import Election
 from tests.auth.helpers import bearer_token

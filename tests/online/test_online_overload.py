@@ -59,15 +59,15 @@ def test_a_full_guard_answers_busy_and_the_retry_records_once(app, session, open
 def test_an_unreachable_database_answers_busy_and_never_records_twice(app, session, open_tk2025, monkeypatch):
     browser = voter(app, "voter_haarlem_2")
     data = confirm_data(html(choose(browser, "DENK")))
-    real = online_routes.record_declaration
+    real = online_routes.record_outcome
 
     def dies_after_commit(*args, **kwargs):
         real(*args, **kwargs)  # the declaration and its idempotency answer are committed ...
         raise OperationalError("SELECT 1", {}, Exception("server closed the connection"))  # ... then the line drops
 
-    monkeypatch.setattr(online_routes, "record_declaration", dies_after_commit)
+    monkeypatch.setattr(online_routes, "record_outcome", dies_after_commit)
     busy(browser.post(f"{CHOOSE}vastleggen", data=data))
-    monkeypatch.setattr(online_routes, "record_declaration", real)
+    monkeypatch.setattr(online_routes, "record_outcome", real)
     done = browser.post(f"{CHOOSE}vastleggen", data=data)  # the voter tries again: the first outcome, once
     assert done.status_code == 303 and "ontvangstbewijs" in done.location
     assert declarations() == 1
@@ -75,7 +75,7 @@ def test_an_unreachable_database_answers_busy_and_never_records_twice(app, sessi
 
 def test_a_database_that_is_down_before_anything_is_written_frees_the_retry(app, session, open_tk2025,
                                                                              monkeypatch):
-    from registry.api import idempotency
+    from registry.declarations import services
 
     browser = voter(app, "voter_haarlem_3")
     data = confirm_data(html(choose(browser, "Volt")))
@@ -83,7 +83,7 @@ def test_a_database_that_is_down_before_anything_is_written_frees_the_retry(app,
     def down(*_args, **_kwargs):
         raise OperationalError("BEGIN", {}, Exception("connection refused"))
 
-    monkeypatch.setattr(idempotency, "claim", down)
+    monkeypatch.setattr(services, "_version_and_answer", down)  # the recording core's first round trip
     busy(browser.post(f"{CHOOSE}vastleggen", data=data))
     monkeypatch.undo()
     assert browser.post(f"{CHOOSE}vastleggen", data=data).status_code == 303

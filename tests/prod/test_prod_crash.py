@@ -38,7 +38,7 @@ pytestmark = [
 CLIENTS = 12
 CYCLES = 3
 # Seconds a client keeps retrying one declaration. A key whose request died with its worker or its
-# database connection stays "in flight" for 30 s (registry.api.idempotency.STALE_AFTER); the client
+# database connection stays "in flight" for 30 s (registry.declarations.idempotency.STALE_AFTER); the client
 # then moves on and that declaration stays unacknowledged (and, as the check shows, unrecorded).
 GIVE_UP_AFTER = 4.0
 

@@ -28,7 +28,7 @@ from typing import Any
 from sqlalchemy import select
 
 from auth.models import AuthSession
-from registry.api.models import IdempotencyKey
+from registry.declarations.models import IdempotencyKey
 from registry.db import utcnow
 from registry.elections.models import CandidateList
 from tests.auth.helpers import auth_header, bearer_token
