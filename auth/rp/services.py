@@ -51,6 +51,7 @@ DISCOVERY_TTL = 3600.0
 JWKS_TTL = 3600.0
 MAX_RESPONSE_BYTES = 1_000_000
 EXTENSION = "steunregister.auth"
+MAX_VERIFIED_TOKENS = 50_000  # a bound on the verified-token cache's memory (tokens of a few hundred bytes)
 _clock = time.monotonic  # the caches' clock; tests move it instead of sleeping
 
 
@@ -214,6 +215,10 @@ class OidcClient:
     _jwks: dict[str, Any] | None = None
     _jwks_at: float = float("-inf")
     jwks_fetches: int = 0
+    # Access tokens already verified against the current keys, until their exp: an API client sends the same
+    # token with every request, and checking its ES256 signature each time was a tenth of a declaration's CPU.
+    # Emptied whenever the keys are fetched again, so a key the issuer withdrew stops working then.
+    _verified: dict[tuple[str, str], tuple[dict[str, Any], float]] = field(default_factory=dict)
 
     def metadata(self) -> ProviderMetadata:
         with self._lock:
@@ -276,6 +281,7 @@ class OidcClient:
         with self._lock:
             self._jwks, self._jwks_at = jwks, _clock()
             self.jwks_fetches += 1
+            self._verified.clear()
         return jwks
 
     def jwks(self) -> dict[str, Any]:
@@ -290,6 +296,23 @@ class OidcClient:
 
     def verify(self, token: str, audience: str, what: str) -> dict[str, Any]:
         """Verified claims, or LoginFailed('invalid', '<what>_<reason>')."""
+        cacheable = what == "access_token"
+        if cacheable:
+            with self._lock:
+                hit = self._verified.get((token, audience))
+                fresh_keys = self._jwks is not None and _clock() - self._jwks_at < JWKS_TTL
+            if hit is not None and fresh_keys and time.time() < hit[1]:
+                return dict(hit[0])
+        claims = self._verify(token, audience, what)
+        expires = claims.get("exp")
+        if cacheable and isinstance(expires, int | float):
+            with self._lock:
+                if len(self._verified) >= MAX_VERIFIED_TOKENS:
+                    self._verified.clear()
+                self._verified[(token, audience)] = (dict(claims), float(expires))
+        return claims
+
+    def _verify(self, token: str, audience: str, what: str) -> dict[str, Any]:
         leeway = self.settings.clock_skew
         try:
             try:
