@@ -29,7 +29,7 @@ def init_app(app: Flask) -> None:
     """Read the identity settings (refusing a production start with the mock), set up sessions and
     CSRF protection. The blueprints themselves are registered by registry.routes.register_blueprints."""
     from auth import models  # noqa: F401  (the tables are part of the schema)
-    from auth.access import ScopeDenied, handle_scope_denied
+    from auth.access import RESOLVERS, IdentityResolvers, ScopeDenied, handle_scope_denied
     from auth.rp import services
 
     try:
@@ -39,6 +39,8 @@ def init_app(app: Flask) -> None:
     whole_number(app.config["STEUNREGISTER"], "LOGIN_PENDING_MAX", minimum=1)  # a typo stops the start
     state = services.AuthState(app, conf)
     app.extensions[services.EXTENSION] = state
+    app.extensions[RESOLVERS] = IdentityResolvers(services.identity_from_session_cookie,
+                                                  services.identity_from_access_token, services.LoginFailed)
 
     # Flask's own signed cookie carries only pending-login states and the CSRF token.
     app.config.update(

@@ -31,7 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar, cast
 
-from flask import g, has_request_context, redirect, render_template, request, url_for
+from flask import current_app, g, has_request_context, redirect, render_template, request, url_for
 from werkzeug.exceptions import Forbidden
 
 from registry.problems import problem
@@ -128,6 +128,23 @@ class Identity:
         }
 
 
+RESOLVERS = "steunregister.identity_resolvers"
+
+
+@dataclass(frozen=True)
+class IdentityResolvers:
+    """How a request's identity is found: given by auth.init_app (auth.rp.services), so this module, which
+    every feature imports for its decorators, depends on no other auth module."""
+
+    from_session_cookie: Callable[[], Identity | None]
+    from_access_token: Callable[[str], Identity]  # raises ``login_failed``
+    login_failed: type[Exception]  # with .kind, .code and .public_detail
+
+
+def _resolvers() -> IdentityResolvers:
+    return cast(IdentityResolvers, current_app.extensions[RESOLVERS])
+
+
 def current_identity() -> Identity | None:
     """The identity of this request: from the bearer token on API routes, else the session cookie."""
     if not has_request_context():
@@ -135,9 +152,7 @@ def current_identity() -> Identity | None:
     cached = g.get("_steunregister_identity", _UNSET)
     if cached is not _UNSET:
         return cast("Identity | None", cached)
-    from auth.rp import services
-
-    identity = services.identity_from_session_cookie()
+    identity = _resolvers().from_session_cookie()
     g._steunregister_identity = identity
     return identity
 
@@ -179,16 +194,16 @@ def api_role_required(*roles: str) -> Callable[[F], F]:
     def decorate(view: F) -> F:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            from auth.rp import services
-
+            resolvers = _resolvers()
             token = _bearer_token()
             if token is None:
                 return problem(401, "unauthenticated", "Niet ingelogd",
                                "Stuur een toegangstoken mee: Authorization: Bearer <token>.",
                                headers={"WWW-Authenticate": 'Bearer realm="steunregister"'})
             try:
-                identity = services.identity_from_access_token(token)
-            except services.LoginFailed as exc:
+                identity = resolvers.from_access_token(token)
+            except resolvers.login_failed as exc:
+                exc = cast(Any, exc)
                 if exc.kind == "level":
                     # RFC 9470: the client may get a new token at a higher level and try again.
                     return problem(401, "insufficient-assurance", "Inlogniveau te laag", exc.public_detail,
