@@ -98,3 +98,16 @@ def begin_write(session: Session) -> None:
     if real.in_transaction():
         real.rollback()
     real.connection(execution_options={WRITE_OPTION: True})
+
+
+def single_statements(session: Session) -> None:
+    """On PostgreSQL, let the session's next statements each commit on their own (autocommit), for a request
+    that reads or writes in one statement: no BEGIN and COMMIT/ROLLBACK round trips around it. Ends any
+    transaction the session still has open; the next session.rollback() or the request's end returns the
+    connection, which the pool then puts back in transaction mode. SQLite keeps its transactions."""
+    real = session() if isinstance(session, scoped_session) else session
+    if real.get_bind().dialect.name != "postgresql":
+        return
+    if real.in_transaction():
+        real.rollback()
+    real.connection(execution_options={"isolation_level": "AUTOCOMMIT"})

@@ -19,7 +19,7 @@ from sqlalchemy.exc import OperationalError
 from auth.access import Identity, api_role_required, current_identity, require_election
 from registry.admission import SlotGuard
 from registry.api.openapi import BATCH_FIELDS, DECLARATION_FIELDS, MAX_BATCH, openapi_document
-from registry.db import MAX_ID, db
+from registry.db import MAX_ID, db, single_statements
 from registry.declarations import idempotency
 from registry.declarations.idempotency import Idempotency
 from registry.declarations.lookups import record_lookup
@@ -41,8 +41,11 @@ from registry.domain import Channel
 from registry.elections.models import CandidateList, District, Election, ListDistrict, ListVersion
 from registry.input_guard import forbidden_in_body, refusal
 from registry.limits import limiter, per_address_limit, per_client_limit, session_key
+from registry.party.services import require_agent_list
 from registry.people import person_registry
 from registry.problems import problem
+from registry.progress.services import ANSWERS, AnswerCache, cached_answer, keep_answer, max_age_from
+from registry.progress.services import list_progress as progress_of
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -432,10 +435,6 @@ def my_declarations() -> Response:
 def list_progress(election: str, list_id: int) -> Response:
     """Valid declarations per kieskring against the minimum, as the party page shows them (counts only).
     The CSB of this election may see every list; a party agent only their own."""
-    from registry.party.services import require_agent_list
-    from registry.progress.services import list_progress as progress_of
-    from registry.progress.services import max_age_from
-
     identity = _identity()
     # 403 problem before anything about the election or list is disclosed.
     if election not in identity.elections():
@@ -443,15 +442,23 @@ def list_progress(election: str, list_id: int) -> Response:
             require_agent_list(db.session, list_id)
         else:
             require_election(election)
+    max_age = max_age_from(current_app.config.get("STEUNREGISTER"))
+    answers = current_app.extensions.setdefault(ANSWERS, AnswerCache())
+    single_statements(db.session)  # a dashboard polls: one statement when the answer stands
+    body, version = cached_answer(db.session, answers, election, list_id, max_age)
+    if body is not None:
+        return jsonify(body)
+    db.session.rollback()
     record = _election_or_404(election)
     if isinstance(record, Response):
         return record
     candidate_list = db.session.get(CandidateList, list_id)
     if candidate_list is None or candidate_list.election_id != record.id:
         return problem(404, "unknown-list", "Onbekende lijst", f"Lijst {list_id} bestaat niet in {election}.")
-    (progress,), refreshed_at = progress_of(db.session, record, [candidate_list],
-                                            max_age_from(current_app.config.get("STEUNREGISTER")))
-    return jsonify(progress.as_api(record, refreshed_at))
+    (progress,), refreshed_at = progress_of(db.session, record, [candidate_list], max_age)
+    body = progress.as_api(record, refreshed_at)
+    keep_answer(answers, election, list_id, version, refreshed_at, body)
+    return jsonify(body)
 
 
 @api.get("/openapi.json")

@@ -20,11 +20,11 @@ from typing import Any
 from flask_babel import gettext, lazy_gettext
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload, scoped_session
+from sqlalchemy.orm import Session, joinedload
 
 from registry.audit import services as audit
 from registry.brp import Person, PersonRegistry, PersonRegistryUnavailable
-from registry.db import begin_write, utcnow
+from registry.db import begin_write, single_statements, utcnow
 from registry.declarations.idempotency import (
     ID_PLACEHOLDER,
     Idempotency,
@@ -379,7 +379,7 @@ def record(session: Session, registry: PersonRegistry, request: DeclarationReque
     postgres = session.get_bind().dialect.name == "postgresql"
     for _attempt in range(MAX_REFERENCE_RETRIES):
         if postgres:  # one statement, one commit: no BEGIN and COMMIT round trips around it
-            _autocommit(session)
+            single_statements(session)
         version, answer = _version_and_answer(session, idempotency)
         if answer is not None:
             return _stored(session, answer)
@@ -414,13 +414,6 @@ def record_declaration(session: Session, registry: PersonRegistry, request: Decl
         raise outcome.error
     assert isinstance(outcome, Recorded)
     return outcome.declaration
-
-
-def _autocommit(session: Session) -> None:
-    real = session() if isinstance(session, scoped_session) else session
-    if real.in_transaction():
-        real.rollback()
-    real.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
 
 def _end(session: Session) -> None:

@@ -15,10 +15,10 @@ other candidates (H 4 lid 1) and are shown apart.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, delete, func, insert, select, update
+from sqlalchemy import case, delete, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -254,3 +254,49 @@ def max_age_from(settings: dict[str, Any] | None) -> timedelta:
     except (TypeError, ValueError):
         seconds = DEFAULT_MAX_AGE
     return timedelta(seconds=max(0.0, seconds))
+
+
+# --- the answer of GET …/lists/<id>/progress, kept per process ------------------------------------------
+
+@dataclass
+class AnswerCache:
+    """The progress answer per (election, list), with the reference version and the aggregates' time it was
+    computed at: a party's dashboard polls, and between two refreshes of the aggregates the answer is the
+    same. Checked with one statement per request (reference_state and progress_refresh)."""
+
+    entries: dict[tuple[str, int], tuple[int, datetime, dict[str, Any]]] = field(default_factory=dict)
+
+
+ANSWERS = "steunregister.progress_answers"
+MAX_CACHED_ANSWERS = 10_000
+
+
+def cached_answer(session: Session, answers: AnswerCache, election: str, list_id: int, max_age: timedelta,
+                  now: datetime | None = None) -> tuple[dict[str, Any] | None, int]:
+    """The kept answer if it still stands (same reference version, same aggregates, not older than
+    ``max_age``), and the reference version read now (to keep a freshly computed answer under)."""
+    row = session.execute(text(
+        "SELECT r.version, p.refreshed_at FROM reference_state r "
+        "LEFT JOIN elections e ON e.identifier = :election "
+        "LEFT JOIN progress_refresh p ON p.election_id = e.id WHERE r.id = 1"), {"election": election}).one()
+    version, refreshed_at = int(row[0]), row[1]
+    entry = answers.entries.get((election, list_id))
+    if entry is None or refreshed_at is None:
+        return None, version
+    if isinstance(refreshed_at, str):  # SQLite gives the text it stored
+        refreshed_at = datetime.fromisoformat(refreshed_at)
+    if refreshed_at.tzinfo is None:
+        refreshed_at = refreshed_at.replace(tzinfo=UTC)
+    kept_version, kept_refreshed, body = entry
+    if kept_version != version or kept_refreshed != refreshed_at or (now or utcnow()) - refreshed_at > max_age:
+        return None, version
+    return body, version
+
+
+def keep_answer(answers: AnswerCache, election: str, list_id: int, version: int, refreshed_at: datetime | None,
+                body: dict[str, Any]) -> None:
+    if refreshed_at is None:
+        return
+    if len(answers.entries) >= MAX_CACHED_ANSWERS:
+        answers.entries.clear()
+    answers.entries[(election, list_id)] = (version, refreshed_at, body)

@@ -104,3 +104,37 @@ def test_the_api_for_agents_and_the_csb(client, login_as, api_token, session, op
     assert missing.status_code == 404 and missing.get_json()["type"] == PROBLEM_BASE + "unknown-list"
     voter_token = api_token(f"bsn:{bsn('voter_haarlem_1')}")
     assert client.get(f"{base}/{volt}/progress", headers=auth_header(voter_token)).status_code == 403
+
+
+def test_a_polling_dashboard_costs_one_statement_and_sees_every_change(app, api_token, session, open_tk2025):
+    """Between two refreshes of the aggregates the answer stands: kept per process and checked with one
+    statement. A change to the list (here: the CSB records it as exempt, H 4 lid 8) shows at once."""
+    from sqlalchemy import event
+
+    from registry.db import begin_write
+    from registry.elections.models import CandidateList
+
+    app.config["STEUNREGISTER"]["PROGRESS_MAX_AGE"] = "60"
+    token, volt = api_token("agent:Volt"), list_id("Volt")
+    api = f"/api/v1/elections/TK2025/lists/{volt}/progress"
+    client = app.test_client()
+    first = client.get(api, headers=auth_header(token)).get_json()
+    statements: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_args):
+        if not statement.lstrip().upper().startswith(("BEGIN", "ROLLBACK", "COMMIT", "SELECT 1")):
+            statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        again = client.get(api, headers=auth_header(token)).get_json()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    assert again == first and len(statements) == 1, statements
+    assert first["exempt"] is False
+
+    begin_write(session)
+    session.get(CandidateList, volt).exempt = True
+    session.commit()
+    changed = client.get(api, headers=auth_header(token)).get_json()
+    assert changed["exempt"] is True and changed["kieskringen"][0]["status"] == "exempt"
