@@ -297,11 +297,10 @@ class OidcClient:
     def verify(self, token: str, audience: str, what: str) -> dict[str, Any]:
         """Verified claims, or LoginFailed('invalid', '<what>_<reason>')."""
         cacheable = what == "access_token"
-        if cacheable:
+        if cacheable and self.still_verified(token, audience):
             with self._lock:
                 hit = self._verified.get((token, audience))
-                fresh_keys = self._jwks is not None and _clock() - self._jwks_at < JWKS_TTL
-            if hit is not None and fresh_keys and time.time() < hit[1]:
+            if hit is not None:
                 return dict(hit[0])
         claims = self._verify(token, audience, what)
         expires = claims.get("exp")
@@ -311,6 +310,13 @@ class OidcClient:
                     self._verified.clear()
                 self._verified[(token, audience)] = (dict(claims), float(expires))
         return claims
+
+    def still_verified(self, token: str, audience: str) -> bool:
+        """Whether this access token was verified against the keys held now and has not expired."""
+        with self._lock:
+            hit = self._verified.get((token, audience))
+            fresh_keys = self._jwks is not None and _clock() - self._jwks_at < JWKS_TTL
+        return hit is not None and fresh_keys and time.time() < hit[1]
 
     def _verify(self, token: str, audience: str, what: str) -> dict[str, Any]:
         leeway = self.settings.clock_skew
@@ -376,6 +382,9 @@ class AuthState:
         self.app = app
         self.settings = settings
         self._clients: dict[str, OidcClient] = {}
+        # Access token -> the identity made from it and the client that verified it (reused while that client
+        # still vouches for the token: see identity_from_access_token).
+        self.identities: dict[str, tuple[Identity, OidcClient]] = {}
         self._lock = threading.Lock()
         self.session_cipher = AESGCM(settings.derive_key("auth-sessions bsn v1"))
         self.subject_key = settings.derive_key("auth voter subject v1")
@@ -639,7 +648,21 @@ def _voter_display(bsn: str) -> str:
 # --- bearer tokens for /api/v1 ----------------------------------------------------------------------
 
 def identity_from_access_token(token: str) -> Identity:
-    """An access token from one of our issuers, for audience OIDC_API_AUDIENCE; raises LoginFailed."""
+    """An access token from one of our issuers, for audience OIDC_API_AUDIENCE; raises LoginFailed.
+    An identity already made from this token is reused while its issuer still vouches for the token
+    (OidcClient.still_verified: until its exp, with the keys it was verified against)."""
+    known = state().identities.get(token)
+    if known is not None and known[1].still_verified(token, settings().api_audience):
+        return known[0]
+    identity, client = _identity_from_access_token(token)
+    identities = state().identities
+    if len(identities) >= MAX_VERIFIED_TOKENS:
+        identities.clear()
+    identities[token] = (identity, client)
+    return identity
+
+
+def _identity_from_access_token(token: str) -> tuple[Identity, OidcClient]:
     conf = settings()
     try:
         header = tokens.unverified_header(token)
@@ -649,7 +672,8 @@ def identity_from_access_token(token: str) -> Identity:
     candidates = [p for p in conf.providers() if p.issuer == issuer]
     if not candidates:
         raise LoginFailed("invalid", "access_token_issuer", "the token is not from our identity provider")
-    claims = state().client(candidates[0]).verify(token, conf.api_audience, "access_token")
+    client = state().client(candidates[0])
+    claims = client.verify(token, conf.api_audience, "access_token")
     typ = str(header.get("typ", "at+jwt")).lower()
     if typ not in ("at+jwt", "application/at+jwt") or "nonce" in claims:
         # An ID token is not an access token, even when its audience happens to fit.
@@ -657,15 +681,15 @@ def identity_from_access_token(token: str) -> Identity:
     names = conf.claims
     if claims.get(names.bsn) is not None:
         provider = next((p for p in candidates if p.kind == "voter"), conf.digid)
-        return identity_from_claims(claims, "voter", check_level(claims.get("acr"), provider))
+        return identity_from_claims(claims, "voter", check_level(claims.get("acr"), provider)), client
     client_id = claims.get("client_id")
     if isinstance(client_id, str) and client_id and claims["sub"] == client_id:
         municipalities = frozenset(r for r in _roles(claims.get(names.roles)) if MUNICIPALITY_ROLE.fullmatch(r))
         return Identity(kind="system", subject=client_id[:255], acr="", roles=municipalities, bsn=None,
                         organisation=_short(claims.get(names.organisation)), employee_id=None,
-                        display_name=_short(claims.get(names.name)) or f"Systeem {client_id[:80]}")
+                        display_name=_short(claims.get(names.name)) or f"Systeem {client_id[:80]}"), client
     provider = next((p for p in candidates if p.kind == "staff"), conf.eherkenning)
-    return identity_from_claims(claims, "staff", check_level(claims.get("acr"), provider))
+    return identity_from_claims(claims, "staff", check_level(claims.get("acr"), provider)), client
 
 
 # --- server-side sessions ------------------------------------------------------------------------------

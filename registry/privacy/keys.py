@@ -93,6 +93,7 @@ class KeyRing:
         self._master = AESGCM(master_key)
         self._master_bytes = master_key
         self._cache: dict[str, ElectionCipher] = {}
+        self._derived: dict[str, bytes] = {}
         self._lock = threading.Lock()
 
     def new_wrapped_keys(self, election: str) -> tuple[bytes, bytes]:
@@ -116,9 +117,17 @@ class KeyRing:
         return cipher
 
     def derived_key(self, purpose: str) -> bytes:
-        """A key for one purpose (sealed form tokens, session data), derived with HKDF: never the master."""
-        return HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
-                    info=f"steunregister:{purpose}".encode()).derive(self._master_bytes)
+        """A key for one purpose (sealed form tokens, session data), derived with HKDF: never the master.
+        Derived once per purpose (the idempotency scope asks for its key on every declaration)."""
+        with self._lock:
+            known = self._derived.get(purpose)
+        if known is not None:
+            return known
+        key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
+                   info=f"steunregister:{purpose}".encode()).derive(self._master_bytes)
+        with self._lock:
+            self._derived[purpose] = key
+        return key
 
     def cached(self, election: str) -> ElectionCipher | None:
         with self._lock:
