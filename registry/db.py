@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy import DateTime, MetaData, event, exc
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, scoped_session
+from sqlalchemy.pool import Pool
 from sqlalchemy.types import TypeDecorator
 
 # Stable constraint names so Alembic migrations are the same on SQLite and PostgreSQL.
@@ -111,3 +113,31 @@ def single_statements(session: Session) -> None:
     if real.in_transaction():
         real.rollback()
     real.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+
+# A pooled PostgreSQL connection that sat unused for a while may have died with a restart of the server: it
+# is pinged before use. One in steady use is not (SQLAlchemy's pool_pre_ping pinged every checkout: a round
+# trip on every request); if it did die, the statement fails, SQLAlchemy drops the pool's connections and
+# the request answers 503 (registry.errors), which a client retries.
+IDLE_PING_SECONDS = 5.0
+
+
+@event.listens_for(Pool, "checkin")
+def _note_idle_since(_dbapi_connection: Any, record: Any) -> None:
+    if record is not None:
+        record.info["steunregister_idle_since"] = time.monotonic()
+
+
+@event.listens_for(Pool, "checkout")
+def _ping_after_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        return
+    idle_since = record.info.get("steunregister_idle_since")
+    if idle_since is not None and time.monotonic() - idle_since < IDLE_PING_SECONDS:
+        return
+    try:
+        dbapi_connection.execute("SELECT 1")
+        if not dbapi_connection.autocommit:
+            dbapi_connection.rollback()
+    except Exception as error:  # any failure means this connection is gone: the pool takes another
+        raise exc.DisconnectionError() from error

@@ -162,3 +162,22 @@ def test_an_election_unknown_to_the_snapshot_is_refused_without_a_500(app, sessi
         assert isinstance(outcome, Refused) and outcome.error.code is Refusal.UNKNOWN_ELECTION
         assert reference_cache().elections.get("XX1999", "missing") is None
     assert session.scalar(select(Election.id).where(Election.identifier == "XX1999")) is None
+
+
+def test_a_pooled_connection_killed_while_idle_is_replaced_not_a_503(app, client, session, monkeypatch):
+    """No ping on every checkout: only a connection idle for IDLE_PING_SECONDS is pinged, and a dead one is
+    replaced before the request uses it (here the server ended every other connection, as a restart does)."""
+    from sqlalchemy import text as sql
+
+    from registry import db as db_module
+
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("a PostgreSQL connection pool")
+    token = bearer_token(client, "clerk:GM0392")
+    assert declare(client, token, counter_body(session, "voter_haarlem_1")).status_code == 201
+    session.rollback()
+    session.execute(sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+    session.rollback()
+    monkeypatch.setattr(db_module, "IDLE_PING_SECONDS", 0.0)
+    assert declare(client, token, counter_body(session, "voter_haarlem_2")).status_code == 201
