@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import argparse
 import base64
-import hashlib
-import secrets
 import cProfile
+import hashlib
 import json
 import pstats
+import secrets
 import shutil
 import sys
 import tempfile

@@ -7,9 +7,9 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from registry.csb import services as csb
 from registry.declarations import idempotency
 from registry.declarations.models import IdempotencyKey
-from registry.csb import services as csb
 from registry.elections.models import Election
 from tests.auth.helpers import bearer_token
 from tests.csb.test_csb_journey import PASSPORT, api_post, list_id

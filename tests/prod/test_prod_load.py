@@ -16,8 +16,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from registry.declarations.models import IdempotencyKey
-from registry.declarations.models import Declaration
+from registry.declarations.models import Declaration, IdempotencyKey
 from registry.elections.models import District, Election, ListDistrict
 from tests.prod.checks import assert_aggregates_match, assert_ledger_sound
 from tests.prod.conftest import Deployment, Http, in_parallel

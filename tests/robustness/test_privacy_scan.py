@@ -28,8 +28,8 @@ from typing import Any
 from sqlalchemy import select
 
 from auth.models import AuthSession
-from registry.declarations.models import IdempotencyKey
 from registry.db import utcnow
+from registry.declarations.models import IdempotencyKey
 from registry.elections.models import CandidateList
 from tests.auth.helpers import auth_header, bearer_token
 from tests.conftest import bsn
