@@ -8,6 +8,7 @@ from registry.elections.models import CandidateList, District, Election, ListDis
 from registry.party.models import ListAgent
 from registry.privacy.models import ElectionKeys
 from registry.progress.models import ProgressCount, ProgressRefresh
+from registry.transparency.models import LogLeaf, LogState, TreeHead
 
 __all__ = [
     "AuditEvent",
@@ -21,9 +22,12 @@ __all__ = [
     "ListAgent",
     "ListDistrict",
     "ListVersion",
+    "LogLeaf",
+    "LogState",
     "Municipality",
     "ProgressCount",
     "ProgressRefresh",
     "Ruling",
     "Shortage",
+    "TreeHead",
 ]

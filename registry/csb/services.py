@@ -45,6 +45,7 @@ from registry.elections.models import CandidateList, District, Election, ListDis
 from registry.privacy.keys import ElectionKeysDestroyed
 from registry.privacy.models import ElectionKeys
 from registry.privacy.services import election_cipher
+from registry.transparency.services import seal_after_session
 
 APPEAL_DAYS = 4  # I 7: appeal to the Raad van State within four days after the decision
 PURGED_PREFIX = "purged-"  # the declarations guard (migration 0005) accepts only this as a new key/code
@@ -659,6 +660,7 @@ def hold_examination(session: Session, election: Election, actor: str, now: date
     except BaseException:
         session.rollback()
         raise
+    seal_after_session(session, election, now)  # the log's I 1 head (docs/transparency.md)
     return row
 
 
@@ -699,6 +701,7 @@ def hold_decision(session: Session, election: Election, actor: str, now: datetim
     except BaseException:
         session.rollback()
         raise
+    seal_after_session(session, election, now)  # the log's I 4 head: the one every dossier carries
     return row
 
 
