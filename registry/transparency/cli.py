@@ -66,8 +66,6 @@ def run_command(interval: int | None, rounds: int) -> None:
         except Exception as exc:  # the database may be away for a moment: the next round tries again
             db.session.rollback()
             click.echo(f"ronde mislukt ({exc.__class__.__name__}: {exc}); volgende ronde opnieuw", err=True)
-        finally:
-            db.session.remove()
         done += 1
         if rounds and done >= rounds:
             return
