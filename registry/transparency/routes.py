@@ -15,6 +15,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, render_template, request
 from flask_babel import gettext
 
+from registry.api.openapi import RECEIPT_PATTERN
 from registry.db import MAX_ID, db
 from registry.limits import limiter, per_address_limit
 from registry.problems import problem
@@ -25,9 +26,8 @@ from registry.transparency.services import LogNotFound
 log_api = Blueprint("log_api", __name__, url_prefix="/api/v1")
 log_pages = Blueprint("log_pages", __name__, url_prefix="/logboek")
 
-RECEIPT_PATTERN = "^[A-Za-z2-9]{4}-[A-Za-z2-9]{4}-[A-Za-z2-9]{4}$"
-_RECEIPT = re.compile(RECEIPT_PATTERN)
-_SIZE = re.compile(r"^(0|[1-9][0-9]{0,9})$")
+_RECEIPT = re.compile(RECEIPT_PATTERN.rstrip("$") + r"\Z")
+_SIZE = re.compile(r"(0|[1-9][0-9]{0,9})\Z")
 
 PROBLEMS = {
     "election": (404, "unknown-election", "Onbekende verkiezing"),
