@@ -201,6 +201,7 @@ def demo_status_command() -> None:
 def register_commands(app: Flask) -> None:
     from registry.csb.cli import csb_cli
     from registry.dossier.cli import dossier_cli
+    from registry.transparency.cli import log_cli
 
-    for group in (election_cli, audit_cli, demo_cli, csb_cli, dossier_cli):
+    for group in (election_cli, audit_cli, demo_cli, csb_cli, dossier_cli, log_cli):
         app.cli.add_command(group)

@@ -51,6 +51,9 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "PROGRESS_MAX_AGE": ("5", "seconds before the party progress aggregates are recomputed"),
     "DOSSIER_SIGNING_KEY_FILE": (None, "PEM file (PKCS#8, unencrypted) with the Ed25519 key that signs dossiers; "
                                        "default a key derived from the master key"),
+    "LOG_SIGNING_KEY_FILE": (None, "PEM file (PKCS#8, unencrypted) with the Ed25519 key that signs the transparency "
+                                   "log's tree heads; default a key derived from the master key"),
+    "LOG_SEAL_INTERVAL": ("30", "seconds between two runs of the log sealer (flask --app app log run); at most 60"),
     "PROXY_HOPS": ("0", "reverse proxies in front that set X-Forwarded-For/-Proto; their client address is used "
                         "(rate limits, logs); 0: the header is ignored"),
     "BODY_TIMEOUT": ("10", "seconds a client may take to send a request body; then 408 and the connection is "

@@ -7,6 +7,7 @@ from registry.elections.models import CandidateList, District, Election, ListDis
 from registry.party.models import ListAgent
 from registry.privacy.models import ElectionKeys
 from registry.progress.models import ProgressCount, ProgressRefresh
+from registry.transparency.models import LogLeaf, LogState, TreeHead
 
 __all__ = [
     "AuditEvent",
@@ -20,9 +21,12 @@ __all__ = [
     "ListAgent",
     "ListDistrict",
     "ListVersion",
+    "LogLeaf",
+    "LogState",
     "Municipality",
     "ProgressCount",
     "ProgressRefresh",
     "Ruling",
     "Shortage",
+    "TreeHead",
 ]

@@ -39,6 +39,9 @@ PUBLIC_ENDPOINTS: frozenset[str] = frozenset({
     "mock_idp.token", "mock_idp.userinfo", "mock_idp.end_session",
     # the demo calendar's panel on the start page (registry/demo_calendar.py; development and test only)
     "demo.advance_page",
+    # the transparency log: signed tree heads, consistency and inclusion proofs reveal counts and hashes
+    # only; the proof is found by the receipt code and rate-limited (registry/transparency/routes.py)
+    "log_api.heads", "log_api.consistency", "log_api.proof", "log_pages.heads_page", "log_pages.proof_page",
 })
 
 
@@ -141,6 +144,12 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(dossier_api)  # every view: @api_role_required("csb") + require_election
     app.register_blueprint(dossier_pages)  # every view: @role_required("csb") + require_election
+
+    # issue 17: the transparency log (public: PUBLIC_ENDPOINTS; the proof lookup rate-limited per address)
+    from registry.transparency.routes import log_api, log_pages
+
+    app.register_blueprint(log_api)
+    app.register_blueprint(log_pages)
 
     # issue 16: the demo calendar (development and test only): its panel's route, and the demo clock
     # as last recorded, on every request

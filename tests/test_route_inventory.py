@@ -107,3 +107,15 @@ def test_no_url_takes_an_id_beyond_the_database_integer(app):
             assert (endpoint == rule.endpoint) is matches, (rule.rule, value, endpoint)
         checked += 1
     assert checked >= 10
+
+
+def test_the_transparency_log_is_public(app, client):
+    # Heads, consistency and inclusion proofs reveal counts and hashes only (docs/transparency.md): anyone may
+    # read them without a login; the proof lookup is rate-limited instead.
+    public = {"log_api.heads", "log_api.consistency", "log_api.proof", "log_pages.heads_page", "log_pages.proof_page"}
+    assert public <= PUBLIC_ENDPOINTS
+    for path in ("/api/v1/elections/XX2025/log/heads", "/api/v1/elections/XX2025/log/consistency?first=0&second=0",
+                 "/api/v1/elections/XX2025/log/proof?receipt=ABCD-EFGH-JKLM", "/logboek/XX2025",
+                 "/logboek/XX2025/bewijs"):
+        answer = client.get(path)
+        assert answer.status_code == 404, (path, answer.status_code)  # no such election: not "log in first"

@@ -12,14 +12,14 @@ audit event and its idempotency key in one statement and so never holds the chai
 trip. Every other writer keeps linking in Python; the trigger leaves an event that has its hash alone.
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008_transparency_log
 Create Date: 2026-12-06
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0009"
-down_revision = "0007"
+down_revision = "0008_transparency_log"
 branch_labels = None
 depends_on = None
 

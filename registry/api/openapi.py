@@ -40,7 +40,10 @@ PROBLEM_SLUGS: dict[str, str] = {
     "idempotency-key-reused": "this Idempotency-Key belongs to a different request",
     "request-in-flight": "a request with this Idempotency-Key is still being handled; see Retry-After",
     "invalid-request": "the body is not a JSON object (400) or a member is wrong (422, with a JSON pointer)",
-    "signing-key-unavailable": "the dossier signing key cannot be used",
+    "signing-key-unavailable": "the dossier signing key (or the transparency log's head key) cannot be used",
+    "unknown-receipt": "no declaration with this receipt code in this election (or it was destroyed, I 19)",
+    "not-yet-in-log": "the declaration is recorded but not yet sealed into the log; ask again within a minute",
+    "unknown-head": "no published tree head of that size, or first is larger than second",
     **{refusal.value: "declaration refused: " + refusal.name.lower().replace("_", " ") for refusal in Refusal},
 }
 
@@ -285,6 +288,38 @@ SCHEMAS: dict[str, Any] = {
     },
 }
 
+# The transparency log (registry/transparency, docs/transparency.md): public, counts and hashes only.
+HEX32 = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
+TREE_HEAD = {
+    "type": "object", "required": ["election", "tree_size", "root_hash", "timestamp", "kind", "signature", "key_id"],
+    "description": "Ed25519 over the six lines steunregister-log-head/1, election, tree_size, root_hash, timestamp, "
+                   "kind (each ending in a newline)",
+    "properties": {"election": {"type": "string"}, "tree_size": {"type": "integer", "minimum": 0},
+                   "root_hash": HEX32, "timestamp": {"type": "string"},
+                   "kind": {"type": "string", "enum": ["periodic", "window-close", "i1", "i4"]},
+                   "signature": {"type": "string", "description": "base64"}, "key_id": HEX32}}
+AUDIT = {"type": ["object", "null"], "required": ["head", "audit_path"],
+         "properties": {"head": TREE_HEAD, "audit_path": {"type": "array", "items": HEX32}}}
+SCHEMAS.update({
+    "LogHeads": {"type": "object", "required": ["election", "public_key", "key_id", "heads"],
+                 "properties": {"election": {"type": "string"}, "public_key": {"type": "string"}, "key_id": HEX32,
+                                "heads": {"type": "array", "items": TREE_HEAD}}},
+    "ConsistencyProof": {"type": "object", "required": ["election", "first", "second", "proof"],
+                         "properties": {"election": {"type": "string"}, "first": {"type": "integer"},
+                                        "second": {"type": "integer"}, "proof": {"type": "array", "items": HEX32}}},
+    "InclusionProof": {
+        "type": "object", "required": ["election", "leaf_index", "leaf_hash", "record", "latest", "decision"],
+        "properties": {"election": {"type": "string"}, "leaf_index": {"type": "integer"}, "leaf_hash": HEX32,
+                       "record": {"type": "object", "description": "the leaf's canonical record, salt included"},
+                       "list_label": {"type": ["string", "null"]},
+                       "latest": {**AUDIT, "description": "against the latest signed head"},
+                       "decision": {**AUDIT, "description": "against the I 4 head, once the CSB decided"}}},
+})
+RECEIPT_PATTERN = "^[A-Za-z2-9]{4}-[A-Za-z2-9]{4}-[A-Za-z2-9]{4}$"
+SIZE_PARAM = {"in": "query", "required": True, "schema": {"type": "integer", "minimum": 0, "maximum": MAX_ID},
+              "description": "the tree_size of a published head"}
+
+
 # --- parameters, security, problem answers -------------------------------------------------------------
 
 ELECTION_PARAM = {"name": "election", "in": "path", "required": True, "schema": ELECTION_ID,
@@ -478,6 +513,24 @@ def openapi_document(refusal_status: Mapping[str, int]) -> dict[str, Any]:
                          "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}}}},
                 {404: ["unknown-election", "unknown-list"], 503: ["signing-key-unavailable"]},
                 parameters=[ELECTION_PARAM, LIST_PARAM])},
+            "/elections/{election}/log/heads": {"get": _operation(
+                "logHeads", "Every signed tree head of the election's transparency log, and the head key (public)",
+                None, {"200": _json({"$ref": "#/components/schemas/LogHeads"}, "heads")},
+                {404: ["unknown-election"], 503: ["signing-key-unavailable"]}, parameters=[ELECTION_PARAM])},
+            "/elections/{election}/log/consistency": {"get": _operation(
+                "logConsistency", "Consistency proof (RFC 9162 §2.1.4) between two published heads (public)", None,
+                {"200": _json({"$ref": "#/components/schemas/ConsistencyProof"}, "proof")},
+                {404: ["unknown-election", "unknown-head"], 422: ["invalid-request"]},
+                parameters=[ELECTION_PARAM, {"name": "first", **SIZE_PARAM}, {"name": "second", **SIZE_PARAM}])},
+            "/elections/{election}/log/proof": {"get": _operation(
+                "logProof", "The voter's inclusion proof (RFC 9162 §2.1.3), found by the receipt code (public, "
+                            "rate-limited)", None,
+                {"200": _json({"$ref": "#/components/schemas/InclusionProof"}, "proof")},
+                _merge(RATE_LIMITED, {404: ["unknown-election", "unknown-receipt", "not-yet-in-log"],
+                                      422: ["invalid-request"], 503: ["signing-key-unavailable"]}),
+                parameters=[ELECTION_PARAM, {"name": "receipt", "in": "query", "required": True,
+                                             "schema": {"type": "string", "pattern": RECEIPT_PATTERN},
+                                             "description": "the receipt code, e.g. ABCD-EFGH-JKLM"}])},
             "/whoami": {"get": _operation(
                 "whoami", "The identity behind the bearer token (never the BSN)", every_role,
                 {"200": {**_json({"$ref": "#/components/schemas/Identity"}, "identity"),

@@ -55,6 +55,7 @@ from registry.elections.phase import accepting, calendar, repair_state, sessions
 from registry.privacy.keys import ElectionKeysDestroyed
 from registry.privacy.models import ElectionKeys
 from registry.privacy.services import election_cipher
+from registry.transparency.services import seal_after_session
 
 PURGED_PREFIX = "purged-"  # the declarations guard (migration 0005) accepts only this as a new key/code
 MULTIPLE_REASON = "De kiezer heeft meer dan één verklaring afgelegd (art. I 2 lid 1 a): alle zijn ongeldig."
@@ -576,6 +577,7 @@ def hold_examination(session: Session, election: Election, actor: str, now: date
     except BaseException:
         session.rollback()
         raise
+    seal_after_session(session, election, now)  # the log's I 1 head (docs/transparency.md)
     return row
 
 
@@ -616,6 +618,7 @@ def hold_decision(session: Session, election: Election, actor: str, now: datetim
     except BaseException:
         session.rollback()
         raise
+    seal_after_session(session, election, now)  # the log's I 4 head: the one every dossier carries
     return row
 
 

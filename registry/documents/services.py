@@ -31,6 +31,7 @@ from registry.domain.documents import DocumentType
 from registry.elections.models import CandidateList, District, Election, ListDistrict, ListVersion, Municipality
 from registry.privacy.keys import ElectionKeysDestroyed
 from registry.privacy.services import election_cipher
+from registry.transparency import services as transparency
 
 log = logging.getLogger(__name__)
 
@@ -214,6 +215,7 @@ def _receipt_context(session: Session, declaration_id: int) -> dict[str, Any]:
             "recorded": dutch_datetime(row.recorded_at),
             "paper": row.channel == "batch",
             "void_for_multiple": row.ordinal > 1,
+            "leaf_hash": transparency.declaration_leaf_hash(session, row),
         },
         "note": note,
     }

@@ -29,12 +29,10 @@ import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from flask import current_app, render_template
+from flask import render_template
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -47,6 +45,7 @@ from registry.dossier.verify import (
     DECLARATIONS_CSV,
     DECLARATIONS_JSON,
     FORMAT,
+    LOG_FILE,
     MANIFEST,
     MANIFEST_SIG,
     PUBLIC_KEY,
@@ -60,6 +59,10 @@ from registry.dossier.verify import (
     public_key_fingerprint,
 )
 from registry.elections.models import CandidateList, Election
+from registry.privacy.models import ElectionKeys
+from registry.signing import SigningKeyError as SigningKeyError  # re-exported: the routes catch it
+from registry.signing import ed25519_key, public_key_pem
+from registry.transparency import services as transparency
 
 SIGNING_PURPOSE = "dossier-signing v1"
 COVER_TEMPLATE = "pdf/dossier_cover.html"
@@ -74,10 +77,6 @@ class DossierNotFound(LookupError):
     def __init__(self, what: str, message: str) -> None:
         super().__init__(message)
         self.what = what
-
-
-class SigningKeyError(RuntimeError):
-    """The configured signing key file cannot be used."""
 
 
 class Line(Protocol):
@@ -101,25 +100,8 @@ class DossierBuilt:
 # --- the signing key -----------------------------------------------------------------------------------
 
 def signing_key() -> Ed25519PrivateKey:
-    """The registry's dossier key: from the key file when one is configured, else derived (HKDF) from
-    the master key, so it is stable for as long as the master key is and never stored anywhere."""
-    path = current_app.config["STEUNREGISTER"].get("DOSSIER_SIGNING_KEY_FILE")
-    if path:
-        try:
-            key = serialization.load_pem_private_key(Path(path).read_bytes(), password=None)
-        except (OSError, ValueError, TypeError) as exc:
-            raise SigningKeyError(f"STEUNREGISTER_DOSSIER_SIGNING_KEY_FILE ({path}) is geen leesbare, "
-                                  f"onversleutelde PEM-sleutel: {exc.__class__.__name__}") from None
-        if not isinstance(key, Ed25519PrivateKey):
-            raise SigningKeyError(f"STEUNREGISTER_DOSSIER_SIGNING_KEY_FILE ({path}) is geen Ed25519-sleutel.")
-        return key
-    from registry.privacy.services import key_ring
-
-    return Ed25519PrivateKey.from_private_bytes(key_ring().derived_key(SIGNING_PURPOSE))
-
-
-def public_key_pem(key: Ed25519PrivateKey) -> bytes:
-    return key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    """The registry's dossier key: from STEUNREGISTER_DOSSIER_SIGNING_KEY_FILE, else derived from the master key."""
+    return ed25519_key("DOSSIER_SIGNING_KEY_FILE", SIGNING_PURPOSE)
 
 
 # --- the ZIP writer (no database) -------------------------------------------------------------------
@@ -199,9 +181,11 @@ def manifest_bytes(manifest: dict[str, Any]) -> bytes:
 
 def write_dossier(out: BinaryIO, header: dict[str, Any], lines: Iterable[Line | dict[str, Any]],
                   key: Ed25519PrivateKey, render_cover: Callable[[dict[str, Any], str], bytes],
-                  progress: Callable[[int], None] | None = None) -> DossierBuilt:
+                  progress: Callable[[int], None] | None = None, log: dict[str, Any] | None = None) -> DossierBuilt:
     """Write the dossier ZIP to ``out`` (seekable and readable, e.g. opened w+b). ``header`` is the
-    manifest without the parts this function adds (format, declarations, signing_key, cover, files)."""
+    manifest without the parts this function adds (format, declarations, signing_key, cover, files).
+    ``log`` (registry.transparency.services.dossier_log): the signed tree head and each declaration's
+    leaf and audit path, written as log.jsonl (a header line, then one leaf per line)."""
     by_status = dict.fromkeys(STATUSES, 0)
     by_kieskring: dict[str, dict[str, int]] = {}
     rows = named = 0
@@ -235,6 +219,11 @@ def write_dossier(out: BinaryIO, header: dict[str, Any], lines: Iterable[Line | 
             shutil.copyfileobj(spool, entry, 1024 * 1024)
         csv_file.update(_deflated_digest(out, csv_info))
         json_file.update(_deflated_digest(out, json_info))
+        files = [csv_file, json_file]
+        leaves = 0
+        if log is not None:
+            log_file, leaves = _write_log(archive, out, log)
+            files.append(log_file)
         if progress:
             progress(rows)
 
@@ -252,8 +241,11 @@ def write_dossier(out: BinaryIO, header: dict[str, Any], lines: Iterable[Line | 
                             "file": PUBLIC_KEY},
             "cover": {"file": COVER, "signature": COVER_SIG,
                       "signed": f"the output of: sha256sum {MANIFEST} {COVER}"},
-            "files": [csv_file, json_file],
+            "files": files,
         }
+        if log is not None:
+            manifest["transparency"] = {"file": LOG_FILE, "head": log["head"], "key_id": log["key_id"],
+                                        "leaves": leaves}
         data = manifest_bytes(manifest)
         digest = hashlib.sha256(data).hexdigest()
         cover = render_cover(manifest, fingerprint_groups(digest))
@@ -264,6 +256,20 @@ def write_dossier(out: BinaryIO, header: dict[str, Any], lines: Iterable[Line | 
         archive.writestr(_zip_info(PUBLIC_KEY), public_key_pem(key))
     out.flush()
     return DossierBuilt(digest, rows, out.tell(), "")
+
+
+def _write_log(archive: zipfile.ZipFile, out: BinaryIO, log: dict[str, Any]) -> tuple[dict[str, Any], int]:
+    info = _zip_info(LOG_FILE)
+    with archive.open(info, "w") as entry:
+        sink = _HashingSink(entry)  # type: ignore[arg-type]
+        sink.write(_encode_value({name: value for name, value in log.items() if name != "leaves"}) + "\n")
+        leaves = 0
+        for leaf in log["leaves"]:
+            sink.write(_encode_value(leaf) + "\n")
+            leaves += 1
+        written = sink.entry(LOG_FILE)
+    written.update(_deflated_digest(out, info))
+    return written, leaves
 
 
 # --- from the database ------------------------------------------------------------------------------
@@ -364,12 +370,16 @@ def build_dossier(session: Session, election: str, list_ref: int, out: BinaryIO,
 
     now = now or utcnow()
     key = signing_key()
+    found, _list = find_list(session, election, list_ref, by_number)
+    if session.get(ElectionKeys, found.id) is not None:
+        transparency.seal(session, found)  # every declaration in the log before its rows are read
     _read_snapshot(session)
     try:
         found, candidate_list = find_list(session, election, list_ref, by_number)
         header = manifest_header(session, found, candidate_list, now)
         lines = declaration_lines(session, found, candidate_list.id, with_names=True)
-        built = write_dossier(out, header, lines, key, render_cover, progress)
+        log = transparency.dossier_log(session, found, candidate_list.id)
+        built = write_dossier(out, header, lines, key, render_cover, progress, log)
         name = filename(found, candidate_list)
         list_id, identifier = candidate_list.id, found.identifier
     finally:

@@ -29,6 +29,11 @@ What is checked, in order (the format is described in the README, section Dossie
 5. ``cover.sig`` is a valid signature over the output of ``sha256sum manifest.json cover.pdf`` (the
    cover prints the manifest's fingerprint, so the manifest cannot list the cover).
 6. The declaration files hold exactly the number of rows per status that the manifest states.
+7. When the manifest names the transparency log (``log.jsonl``): the tree head it carries is signed by
+   the log's key; every declaration is a leaf under that head (its audit path verifies, RFC 9162
+   §2.1.3.2), every leaf of this list under the head is a declaration of the dossier, and, while the
+   salts exist (before I 19), each leaf is the hash of exactly that row. A dropped or added declaration
+   is named.
 
 This file imports nothing from the registry, Flask or SQLAlchemy: keep it that way.
 """
@@ -36,6 +41,7 @@ This file imports nothing from the registry, Flask or SQLAlchemy: keep it that w
 from __future__ import annotations
 
 import argparse
+import base64
 import csv
 import hashlib
 import io
@@ -43,9 +49,12 @@ import json
 import secrets
 import struct
 import sys
+import time
+import urllib.request
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -115,6 +124,7 @@ class Report:
     manifest_sha256: str | None = None
     key_fingerprint: str | None = None
     key_source: str = "embedded"  # embedded | given
+    log: dict[str, Any] | None = None  # what the transparency-log check found
 
     @property
     def fingerprint(self) -> str | None:
@@ -147,6 +157,98 @@ def load_public_key(pem: bytes, what: str) -> Ed25519PublicKey:
     if not isinstance(key, Ed25519PublicKey):
         raise DossierInvalid(f"{what} is geen Ed25519-sleutel.")
     return key
+
+
+# --- the transparency log (RFC 9162 §2.1.3.2 and §2.1.4.2; a copy of registry/domain/merkle.py's) ------
+
+LOG_FILE = "log.jsonl"
+HEAD_FORMAT = "steunregister-log-head/1"
+LEAF_FORMAT = "steunregister-log-leaf/1"
+
+
+def leaf_record(declaration_id: int, list_id: int, list_version_hash: str, kieskring: int, recorded_at: str,
+                salt_hex: str) -> bytes:
+    """The canonical record a leaf hashes: compact JSON, keys sorted, ASCII (docs/transparency.md)."""
+    return json.dumps({"declaration": declaration_id, "format": LEAF_FORMAT, "kieskring": kieskring,
+                       "list": list_id, "list_version": list_version_hash, "recorded_at": recorded_at,
+                       "salt": salt_hex}, sort_keys=True, separators=(",", ":")).encode("ascii")
+
+
+def leaf_hash(record: bytes) -> bytes:
+    return hashlib.sha256(b"\x00" + record).digest()
+
+
+def head_message(election: str, tree_size: int, root_hex: str, timestamp: str, kind: str) -> bytes:
+    """What a tree head's Ed25519 signature signs: six lines of ASCII, each ending in a newline."""
+    return (f"{HEAD_FORMAT}\n{election}\n{tree_size}\n{root_hex}\n{timestamp}\n{kind}\n").encode("ascii")
+
+
+def verify_head(head: dict[str, Any], key: Ed25519PublicKey) -> bool:
+    """Is ``head`` (as the API and the dossier give it) signed by ``key``?"""
+    try:
+        message = head_message(head["election"], int(head["tree_size"]), head["root_hash"], head["timestamp"],
+                               head["kind"])
+        key.verify(base64.b64decode(head["signature"], validate=True), message)
+    except (KeyError, TypeError, ValueError, UnicodeError, InvalidSignature):
+        return False
+    return True
+
+
+def _node(left: bytes, right: bytes) -> bytes:
+    return hashlib.sha256(b"\x01" + left + right).digest()
+
+
+def verify_inclusion(index: int, size: int, leaf: bytes, path: list[bytes], root_hash: bytes) -> bool:
+    """Does ``path`` prove ``leaf`` is leaf ``index`` of the tree of ``size`` leaves with ``root_hash``?"""
+    if not 0 <= index < size:
+        return False
+    fn, sn, r = index, size - 1, leaf
+    for p in path:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            r = _node(p, r)
+            while fn and not fn & 1:
+                fn >>= 1
+                sn >>= 1
+        else:
+            r = _node(r, p)
+        fn >>= 1
+        sn >>= 1
+    return sn == 0 and r == root_hash
+
+
+def verify_consistency(first: int, second: int, first_root: bytes, second_root: bytes, proof: list[bytes]) -> bool:
+    """Is the tree of ``second`` leaves an extension of the tree of ``first`` leaves?"""
+    if not 0 <= first <= second:
+        return False
+    if first == second:
+        return not proof and first_root == second_root
+    if first == 0:
+        return not proof
+    if not proof:
+        return False
+    path = list(proof)
+    if first & (first - 1) == 0:
+        path.insert(0, first_root)
+    fn, sn = first - 1, second - 1
+    while fn & 1:
+        fn >>= 1
+        sn >>= 1
+    fr = sr = path[0]
+    for c in path[1:]:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            fr, sr = _node(c, fr), _node(c, sr)
+            while fn and not fn & 1:
+                fn >>= 1
+                sn >>= 1
+        else:
+            sr = _node(sr, c)
+        fn >>= 1
+        sn >>= 1
+    return fr == first_root and sr == second_root and sn == 0
 
 
 # --- reading the container -----------------------------------------------------------------------
@@ -468,6 +570,90 @@ def _check(file: BinaryIO, given_key: Ed25519PublicKey | None, report: Report) -
     for name, count in ((DECLARATIONS_JSON, _count_json_rows), (DECLARATIONS_CSV, _count_csv)):
         if name in members and count(file, members[name]) != stated:
             raise DossierInvalid(f"{name} telt andere aantallen per status dan het manifest noemt.")
+    if "transparency" in manifest:
+        report.log = _check_log(file, members, manifest)
+
+
+# --- 7. every declaration against the transparency log's signed head ----------------------------------
+
+def _csv_rows(file: BinaryIO, member: Member) -> dict[int, tuple[int, str]]:
+    """declaration_id -> (kieskring, recorded_at as in a leaf record)."""
+    rows: dict[int, tuple[int, str]] = {}
+    columns = {name: CSV_COLUMNS.index(name) for name in ("declaration_id", "kieskring", "recorded_at")}
+    try:
+        with _text(file, member) as text:
+            reader = csv.reader(_lines(text, member.name))
+            next(reader, None)
+            for row in reader:
+                moment = datetime.fromisoformat(row[columns["recorded_at"]]).astimezone(UTC)
+                rows[int(row[columns["declaration_id"]])] = (int(row[columns["kieskring"]]),
+                                                             moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
+    except (csv.Error, UnicodeError, ValueError, IndexError) as exc:
+        raise DossierInvalid(f"{member.name} is geen geldige CSV ({exc.__class__.__name__}).") from None
+    return rows
+
+
+def _check_log(file: BinaryIO, members: dict[str, Member], manifest: dict[str, Any]) -> dict[str, Any]:
+    """Each declaration of the dossier is a leaf of the log under the signed head the dossier carries (for
+    the CSB: the head of its I 4 decision), each leaf of this list under that head is a declaration of the
+    dossier, and (while the salts exist) each leaf is the hash of exactly that row."""
+    stated = manifest["transparency"]
+    if not isinstance(stated, dict) or stated.get("file") != LOG_FILE or LOG_FILE not in members:
+        raise DossierInvalid(f"Het manifest noemt het logboek, maar {LOG_FILE} ontbreekt.")
+    list_id = (manifest.get("list") or {}).get("registry_id")
+    with _text(file, members[LOG_FILE]) as text:
+        lines = _lines(text, LOG_FILE)
+        try:
+            header = json.loads(next(lines, "null"))
+            leaves = [json.loads(line) for line in lines]
+        except ValueError:
+            raise DossierInvalid(f"{LOG_FILE} is geen geldige JSON.") from None
+    if not isinstance(header, dict) or header.get("head") != stated.get("head"):
+        raise DossierInvalid(f"De boomkop in {LOG_FILE} wijkt af van die in het manifest.")
+    head = header["head"]
+    key = load_public_key(str(header.get("public_key", "")).encode("ascii", "replace"), "De sleutel van het logboek")
+    if public_key_fingerprint(key) != head.get("key_id") or not verify_head(head, key):
+        raise DossierInvalid("De handtekening op de boomkop van het logboek klopt niet.")
+    try:
+        size, root = int(head["tree_size"]), bytes.fromhex(head["root_hash"])
+    except (KeyError, TypeError, ValueError):
+        raise DossierInvalid("De boomkop van het logboek is onvolledig.") from None
+    where = f"de boomkop ({head.get('kind')}, {size} verklaringen, {head.get('timestamp')})"
+    rows = _csv_rows(file, members[DECLARATIONS_CSV])
+    seen: set[int] = set()
+    indexes: set[int] = set()
+    for leaf in leaves:
+        try:
+            declaration, index = int(leaf["declaration_id"]), int(leaf["leaf_index"])
+            leaf_bytes = bytes.fromhex(leaf["leaf_hash"])
+            path = [bytes.fromhex(step) for step in leaf["audit_path"]]
+        except (KeyError, TypeError, ValueError):
+            raise DossierInvalid(f"{LOG_FILE}: een regel is onvolledig.") from None
+        if declaration in seen or index in indexes:
+            raise DossierInvalid(f"{LOG_FILE}: verklaring {declaration} of regel {index} staat er twee keer in.")
+        seen.add(declaration)
+        indexes.add(index)
+        if declaration not in rows:
+            raise DossierInvalid(f"Verklaring {declaration} staat in het logboek bij deze lijst (regel {index}), "
+                                 "maar ontbreekt in het dossier: er is een verklaring weggelaten.")
+        if not verify_inclusion(index, size, leaf_bytes, path, root):
+            raise DossierInvalid(f"Verklaring {declaration}: het bewijs dat zij in het logboek staat klopt niet "
+                                 f"met {where}.")
+        if "salt" in leaf:
+            kieskring, recorded_at = rows[declaration]
+            record = leaf_record(declaration, int(list_id), str(leaf.get("list_version")), kieskring, recorded_at,
+                                 str(leaf["salt"]))
+            if leaf_hash(record) != leaf_bytes:
+                raise DossierInvalid(f"Verklaring {declaration}: de regel in het logboek hoort niet bij deze gegevens "
+                                     "(lijst, versie, kieskring of tijdstip van vastleggen is gewijzigd).")
+    missing = sorted(set(rows) - seen)
+    if missing:
+        raise DossierInvalid(f"Verklaring {missing[0]} staat in het dossier, maar niet in het logboek onder {where}"
+                             f"{f' (en nog {len(missing) - 1})' if len(missing) > 1 else ''}: er is een "
+                             "verklaring toegevoegd.")
+    if len(leaves) != stated.get("leaves"):
+        raise DossierInvalid(f"{LOG_FILE} telt een ander aantal regels dan het manifest noemt.")
+    return {"head": head, "leaves": len(leaves), "salted": all("salt" in leaf for leaf in leaves)}
 
 
 def verify(source: str | Path | BinaryIO, public_key_pem: bytes | None = None) -> Report:
@@ -524,6 +710,12 @@ def summary(report: Report, trusted: bool = True) -> list[str]:
         lines.append(f"  {row.get('RegionNumber')!s:>3} {row.get('RegionName')}: {row.get('valid')} geldig van "
                      f"{row.get('declarations')}, vereist {required} — {status}{shortage}{decision}")
     lines.append(f"Auditketen: kop {head.get('seq')}:{head.get('hash')}")
+    if report.log:
+        tree_head = report.log["head"]
+        lines.append(f"Logboek: alle {report.log['leaves']} verklaringen van deze lijst zitten in de ondertekende "
+                     f"boomkop ({tree_head.get('kind')}, {tree_head.get('tree_size')} verklaringen, "
+                     f"{tree_head.get('timestamp')}), wortel {tree_head.get('root_hash')}"
+                     + ("" if report.log["salted"] else " (na de vernietiging: zonder controle per regel)") + ".")
     lines.append(f"Sleutel: {report.key_fingerprint}")
     lines.append(f"Vingerafdruk van het manifest: {report.fingerprint}")
     return lines
@@ -552,13 +744,117 @@ def confirm_fingerprint(fingerprint: str, ask: Callable[[str], str], say: Callab
     return True
 
 
+# --- the monitor: does the log only grow? ------------------------------------------------------------
+
+class MonitorProblem(Exception):
+    """The log did something a log must never do; the message (Dutch) says what."""
+
+
+def _fetch_json(url: str, timeout: float = 10) -> Any:
+    if not url.startswith(("http://", "https://")):
+        raise ValueError(f"{url} is geen http(s)-adres")
+    request = urllib.request.Request(url, headers={"Accept": "application/json",  # noqa: S310 (checked above)
+                                                   "User-Agent": "steunregister-monitor"})
+    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+        return json.loads(response.read(MAX_SMALL_MEMBER))
+
+
+def monitor_round(base_url: str, state: dict[str, Any], key: Ed25519PublicKey | None = None,
+                  fetch: Callable[[str], Any] = _fetch_json) -> list[str]:
+    """One look at the log at ``base_url`` (…/api/v1/elections/<e>/log): every head is signed by the key
+    (the given one, else the one seen first), no head seen before has changed or gone, and each new head
+    extends the one before it (a consistency proof, RFC 9162 §2.1.4.2). ``state`` carries what was seen
+    (JSON-serialisable) to the next round. Returns what is new; raises MonitorProblem."""
+    base = base_url.rstrip("/")
+    document = fetch(f"{base}/heads")
+    published = load_public_key(str(document.get("public_key", "")).encode("ascii", "replace"),
+                                "De sleutel van het logboek")
+    key_id = public_key_fingerprint(key or published)
+    if public_key_fingerprint(published) != key_id:
+        raise MonitorProblem(f"Het logboek publiceert een andere sleutel ({public_key_fingerprint(published)}) dan "
+                             f"de opgegeven ({key_id}).")
+    if state.setdefault("key_id", key_id) != key_id:
+        raise MonitorProblem(f"De sleutel van het logboek is veranderd: eerst {state['key_id']}, nu {key_id}.")
+    seen: list[dict[str, Any]] = state.setdefault("heads", [])
+    heads = document.get("heads") or []
+    for position, head in enumerate(heads):
+        if not verify_head(head, published):
+            raise MonitorProblem(f"Boomkop {position + 1} ({head.get('tree_size')} verklaringen) is niet ondertekend "
+                                 "met de sleutel van het logboek.")
+    if heads[:len(seen)] != seen:
+        raise MonitorProblem("Een boomkop die eerder is gepubliceerd is veranderd of verdwenen.")
+    news = []
+    previous = seen[-1] if seen else None
+    for head in heads[len(seen):]:
+        if previous is not None:
+            first, second = int(previous["tree_size"]), int(head["tree_size"])
+            if second < first:
+                raise MonitorProblem(f"Het logboek is gekrompen: van {first} naar {second} verklaringen.")
+            if head["timestamp"] < previous["timestamp"]:
+                raise MonitorProblem(f"Boomkop {head['timestamp']} is ouder dan de boomkop ervoor.")
+            proof = fetch(f"{base}/consistency?first={first}&second={second}")
+            path = [bytes.fromhex(step) for step in proof.get("proof", [])]
+            if not verify_consistency(first, second, bytes.fromhex(previous["root_hash"]),
+                                      bytes.fromhex(head["root_hash"]), path):
+                raise MonitorProblem(f"De boomkop met {second} verklaringen bevat niet de boomkop met {first} "
+                                     "verklaringen: er is een verklaring weggehaald of veranderd.")
+        seen.append(head)
+        news.append(f"{head['timestamp']} {head['kind']}: {head['tree_size']} verklaringen, wortel {head['root_hash']}")
+        previous = head
+    return news
+
+
+def monitor(base_url: str, *, key: Ed25519PublicKey | None = None, state_file: Path | None = None,
+            interval: float = 60, rounds: int = 0, say: Callable[[str], None] = print,
+            fetch: Callable[[str], Any] = _fetch_json) -> int:
+    """Watch the log: a round every ``interval`` seconds (``rounds`` 0: until stopped). 0 when every round
+    was in order, 1 at the first problem."""
+    state: dict[str, Any] = {}
+    if state_file is not None and state_file.exists():
+        state = json.loads(state_file.read_text())
+    done = 0
+    while True:
+        try:
+            for line in monitor_round(base_url, state, key, fetch):
+                say(f"Nieuwe boomkop in orde: {line}")
+        except MonitorProblem as exc:
+            say(f"LOGBOEK NIET IN ORDE: {exc}")
+            return 1
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            say(f"Kan het logboek nu niet lezen ({exc.__class__.__name__}: {exc}); volgende ronde opnieuw.")
+        if state_file is not None:
+            state_file.write_text(json.dumps(state))
+        done += 1
+        if rounds and done >= rounds:
+            return 0
+        time.sleep(interval)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="verify.py", description="Controleer een dossier van het Steunregister.")
-    parser.add_argument("file", metavar="DOSSIER", help="het ZIP-bestand")
+    parser.add_argument("file", metavar="DOSSIER", nargs="?", help="het ZIP-bestand")
     parser.add_argument("--public-key", metavar="PEM", help="de gepubliceerde sleutel van het register")
     parser.add_argument("--confirm", action="store_true",
                         help="vraag daarna twee groepen van de vingerafdruk van het papieren voorblad")
+    parser.add_argument("--monitor", metavar="URL",
+                        help="bewaak het logboek op URL (…/api/v1/elections/<verkiezing>/log), geen dossier")
+    parser.add_argument("--log-key", metavar="PEM", help="--monitor: de gepubliceerde sleutel van het logboek")
+    parser.add_argument("--state", metavar="FILE", help="--monitor: onthoud de geziene boomkoppen in dit bestand")
+    parser.add_argument("--interval", type=float, default=60, help="--monitor: seconden tussen twee rondes")
+    parser.add_argument("--rounds", type=int, default=0, help="--monitor: aantal rondes (0: tot u stopt)")
     args = parser.parse_args(argv)
+    if args.monitor:
+        log_key = None
+        if args.log_key:
+            try:
+                log_key = load_public_key(Path(args.log_key).read_bytes(), "--log-key")
+            except (OSError, DossierInvalid) as exc:
+                print(f"Kan de sleutel van het logboek niet gebruiken: {exc}", file=sys.stderr)
+                return 1
+        return monitor(args.monitor, key=log_key, state_file=Path(args.state) if args.state else None,
+                       interval=args.interval, rounds=args.rounds)
+    if not args.file:
+        parser.error("geef een DOSSIER of --monitor URL")
     pem = None
     if args.public_key:
         try:

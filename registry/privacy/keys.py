@@ -14,6 +14,7 @@ import os
 import secrets
 import threading
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from cryptography.hazmat.primitives import hashes
@@ -72,6 +73,16 @@ class ElectionCipher:
 
     def voter_key(self, bsn: str) -> str:
         return hmac.new(self.pseudonym_key, b"bsn:" + bsn.encode(), hashlib.sha256).hexdigest()
+
+    @cached_property
+    def _leaf_salt_key(self) -> bytes:
+        return HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
+                    info=f"steunregister:{self.election}:log-leaf-salt".encode()).derive(self.data_key)
+
+    def leaf_salt(self, declaration_id: int) -> bytes:
+        """The secret salt of a declaration's transparency-log leaf: HMAC-SHA-256 under a subkey derived
+        (HKDF) from the data key, so it is destroyed with the election's keys at I 19 (docs/transparency.md)."""
+        return hmac.new(self._leaf_salt_key, f"declaration:{declaration_id}".encode(), hashlib.sha256).digest()
 
     def encrypt(self, plaintext: str, purpose: str) -> bytes:
         nonce = secrets.token_bytes(NONCE_BYTES)
