@@ -94,9 +94,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from registry.cli import register_commands
 
     register_commands(app)
-    # Outermost: every read of a request body, by any layer, ends by the deadline.
+    # Every read of a request body, by any layer, ends by the deadline.
     app.wsgi_app = BodyDeadline(  # type: ignore[method-assign]
         app.wsgi_app, config_module.whole_number(settings, "BODY_TIMEOUT", minimum=1))
+    # Outermost: in a burst, the declarations this process cannot take are refused before anything else.
+    from registry.admission import Shedder
+    from registry.api.routes import DECLARATION_PATHS, GUARD
+
+    app.wsgi_app = Shedder(app.wsgi_app, app.extensions[GUARD], DECLARATION_PATHS)  # type: ignore[method-assign]
     return app
 
 
