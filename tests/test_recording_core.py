@@ -236,3 +236,32 @@ def test_the_chain_trigger_refuses_an_event_at_a_stale_reference_version(session
                             "VALUES (0, now(), 'test', 'test.stale', '{}', '', '')"))
     assert getattr(raised.value.orig, "sqlstate", None) == "SR409"
     session.rollback()
+
+
+def test_an_api_declaration_is_two_statements(app, client, session):
+    """What docs/architecture.md draws: on PostgreSQL a declaration through the API, on a warm process, is
+    one statement to read the reference version and the key, and one that writes and commits (autocommit:
+    no BEGIN or COMMIT either). On SQLite the write is a short transaction of a few local statements."""
+    from sqlalchemy import event
+
+    from registry.db import db
+
+    token = bearer_token(client, "clerk:GM0392")
+    assert declare(client, token, counter_body(session, "voter_haarlem_1")).status_code == 201  # warm
+    body = counter_body(session, "voter_haarlem_2")
+    session.rollback()
+    statements: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_args):
+        statements.append(statement.strip().split()[0].upper())
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        response = declare(client, token, body)
+        assert response.status_code == 201, response.get_json()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    if session.get_bind().dialect.name == "postgresql":
+        assert statements == ["SELECT", "WITH"], statements
+    else:
+        assert statements.count("INSERT") == 3 and len(statements) <= 10, statements
