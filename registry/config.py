@@ -44,9 +44,9 @@ SETTINGS: dict[str, tuple[Any, str]] = {
                                    "oldest is dropped"),
     "ONLINE_MAX_CONCURRENT": ("16", "online confirmations handled at once per process; one more gets a 503 page"),
     "ONLINE_BUSY_RETRY_AFTER": ("60", "seconds in Retry-After on the busy page"),
-    "API_MAX_CONCURRENT": ("4", "declaration API requests handled at once per process; one more gets 503 + "
+    "API_MAX_CONCURRENT": ("8", "declaration API requests handled at once per process; one more gets 503 + "
                                 "Retry-After (sheds a burst under gunicorn's gthread worker)"),
-    "API_QUEUE": ("8", "declaration API requests per process that may wait for a slot; one more gets 503 at once"),
+    "API_QUEUE": ("0", "declaration API requests per process that may wait for a slot; one more gets 503 at once"),
     "API_QUEUE_WAIT_MS": ("500", "how long such a request waits for a slot before it gets 503"),
     "PROGRESS_MAX_AGE": ("5", "seconds before the party progress aggregates are recomputed"),
     "DOSSIER_SIGNING_KEY_FILE": (None, "PEM file (PKCS#8, unencrypted) with the Ed25519 key that signs dossiers; "

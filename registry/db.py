@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -78,11 +79,50 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
+# SQLite has one write lock. A writer that finds it taken sleeps in SQLite's busy handler (up to 100 ms a
+# time, however soon the lock is free): under load most of a writer's latency. So the writers of one process
+# queue on a Python lock first, which hands over at once; SQLite's busy handler then only arbitrates between
+# processes.
+_SQLITE_WRITERS: dict[str, threading.Lock] = {}
+_SQLITE_WRITERS_LOCK = threading.Lock()
+_HELD = "steunregister_sqlite_writer"
+WRITER_WAIT_SECONDS = 30.0
+
+
+def _writer_lock(database: str) -> threading.Lock:
+    with _SQLITE_WRITERS_LOCK:
+        return _SQLITE_WRITERS.setdefault(database, threading.Lock())
+
+
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(conn: Any) -> None:
     if conn.dialect.name == "sqlite":
         immediate = conn.get_execution_options().get(WRITE_OPTION)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        if immediate:
+            lock = _writer_lock(str(conn.engine.url.database))
+            if lock.acquire(timeout=WRITER_WAIT_SECONDS):  # else SQLite's own lock decides, as before
+                conn.info[_HELD] = lock
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        except BaseException:
+            _release_writer(conn.info)
+            raise
+
+
+def _release_writer(info: dict[str, Any]) -> None:
+    lock = info.pop(_HELD, None)
+    if lock is not None:
+        lock.release()
+
+
+@event.listens_for(Engine, "commit")
+def _sqlite_committed(conn: Any) -> None:
+    _release_writer(conn.info)
+
+
+@event.listens_for(Engine, "rollback")
+def _sqlite_rolled_back(conn: Any) -> None:
+    _release_writer(conn.info)
 
 
 WRITE_OPTION = "steunregister_write"
@@ -126,6 +166,7 @@ IDLE_PING_SECONDS = 5.0
 def _note_idle_since(_dbapi_connection: Any, record: Any) -> None:
     if record is not None:
         record.info["steunregister_idle_since"] = time.monotonic()
+        _release_writer(record.info)  # a writer whose transaction ended without commit or rollback
 
 
 @event.listens_for(Pool, "checkout")
