@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -80,18 +82,49 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
 
 
 # SQLite has one write lock. A writer that finds it taken sleeps in SQLite's busy handler (up to 100 ms a
-# time, however soon the lock is free): under load most of a writer's latency. So the writers of one process
-# queue on a Python lock first, which hands over at once; SQLite's busy handler then only arbitrates between
-# processes.
-_SQLITE_WRITERS: dict[str, threading.Lock] = {}
-_SQLITE_WRITERS_LOCK = threading.Lock()
-_HELD = "steunregister_sqlite_writer"
+# time, however soon the lock is free): under load most of a writer's latency. So writers queue first on
+# locks that hand over at once: a Python lock among the threads of one process, then an flock on a file
+# beside the database among processes (gunicorn's workers). SQLite's busy handler then has nothing to wait
+# for; it still decides for a writer that could not take these (an in-memory database, a read-only folder).
 WRITER_WAIT_SECONDS = 30.0
+_HELD = "steunregister_sqlite_writer"
 
 
-def _writer_lock(database: str) -> threading.Lock:
+class _Writers:
+    """The writer queue of one SQLite database in this process."""
+
+    def __init__(self, database: str) -> None:
+        self.thread_lock = threading.Lock()
+        self.file: int | None = None
+        if database and database != ":memory:":
+            try:
+                self.file = os.open(database + ".writers", os.O_RDWR | os.O_CREAT, 0o600)
+            except OSError:
+                self.file = None
+
+    def acquire(self) -> bool:
+        if not self.thread_lock.acquire(timeout=WRITER_WAIT_SECONDS):
+            return False
+        if self.file is not None:
+            fcntl.flock(self.file, fcntl.LOCK_EX)  # one thread per process gets here: no self-deadlock
+        return True
+
+    def release(self) -> None:
+        if self.file is not None:
+            fcntl.flock(self.file, fcntl.LOCK_UN)
+        self.thread_lock.release()
+
+
+_SQLITE_WRITERS: dict[str, _Writers] = {}
+_SQLITE_WRITERS_LOCK = threading.Lock()
+
+
+def _writers(database: str) -> _Writers:
     with _SQLITE_WRITERS_LOCK:
-        return _SQLITE_WRITERS.setdefault(database, threading.Lock())
+        writers = _SQLITE_WRITERS.get(database)
+        if writers is None:
+            writers = _SQLITE_WRITERS[database] = _Writers(database)
+        return writers
 
 
 @event.listens_for(Engine, "begin")
@@ -99,9 +132,9 @@ def _sqlite_begin(conn: Any) -> None:
     if conn.dialect.name == "sqlite":
         immediate = conn.get_execution_options().get(WRITE_OPTION)
         if immediate:
-            lock = _writer_lock(str(conn.engine.url.database))
-            if lock.acquire(timeout=WRITER_WAIT_SECONDS):  # else SQLite's own lock decides, as before
-                conn.info[_HELD] = lock
+            writers = _writers(str(conn.engine.url.database or ""))
+            if writers.acquire():  # else SQLite's own lock decides, as before
+                conn.info[_HELD] = writers
         try:
             conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
         except BaseException:
@@ -110,9 +143,9 @@ def _sqlite_begin(conn: Any) -> None:
 
 
 def _release_writer(info: dict[str, Any]) -> None:
-    lock = info.pop(_HELD, None)
-    if lock is not None:
-        lock.release()
+    writers = info.pop(_HELD, None)
+    if writers is not None:
+        writers.release()
 
 
 @event.listens_for(Engine, "commit")
