@@ -52,7 +52,7 @@ def step1(client, number: str, **document) -> object:
 
 
 def list_value(html: str, designation: str) -> str:
-    return re.search(rf'value="(\d+)"[^>]*>\s*<label[^>]*>Lijst \d+: {re.escape(designation)}<', html).group(1)
+    return re.search(rf'value="(\d+)"[^>]*>\s*<label[^>]*>(?:Lijst|List) \d+: {re.escape(designation)}<', html).group(1)
 
 
 def confirm(client, step2_html: str, designation: str = "Volt", checked: bool = True) -> object:

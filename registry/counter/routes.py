@@ -27,6 +27,7 @@ from registry.counter.forms import ConfirmForm, VoterForm
 from registry.csb.phase import election_phase, notified_shortages
 from registry.csb.services import accepting
 from registry.db import db, utcnow
+from registry.declarations import messages
 from registry.declarations.lookups import record_lookup
 from registry.declarations.models import Declaration
 from registry.declarations.services import (
@@ -166,7 +167,7 @@ def _step2(election: Election, municipality: Municipality, voter: VoterCheck, se
     shown = {**sealed, "versions": {str(cl.id): link.version.version for cl, link in voter.lists}}
     token = seal(current_app.extensions["steunregister.keyring"], SEAL_PURPOSE, shown, SEAL_TTL)
     confirm = ConfirmForm(formdata=None, token=token, submission=sealed.get("submission") or secrets.token_urlsafe(18))
-    confirm.list_id.choices = [(cl.id, cl.label) for cl, _ in voter.lists]
+    confirm.list_id.choices = [(cl.id, cl.page_label) for cl, _ in voter.lists]
     return render_template("counter/step2.html", election=election, municipality=municipality, voter=voter,
                            form=confirm, changed=changed, recorded=recorded), 409 if changed else 200
 
@@ -186,13 +187,9 @@ def _check(election: Election, municipality: Municipality, bsn: str,
     except DeclarationRefused as refusal:
         return refusal
     if not _window_open(election):
-        return DeclarationRefused(Refusal.WINDOW_CLOSED, _("De termijn voor ondersteuningsverklaringen is gesloten "
-                                                            "(art. H 4 lid 3). Er kan nu geen verklaring worden "
-                                                            "vastgelegd."))
+        return DeclarationRefused(Refusal.WINDOW_CLOSED, messages.COUNTER_WINDOW_CLOSED)
     if ask_declared and has_declared(db.session, election, bsn):
-        return DeclarationRefused(Refusal.ALREADY_DECLARED, _("Deze kiezer heeft voor deze verkiezing al een "
-                                  "ondersteuningsverklaring afgelegd. Er kan er maar één zijn: een tweede zou beide "
-                                  "ongeldig maken (art. H 4 lid 5). Er is niets nieuws vastgelegd."))
+        return DeclarationRefused(Refusal.ALREADY_DECLARED, messages.COUNTER_ALREADY_DECLARED)
     if not outcome.lists:
         return DeclarationRefused(Refusal.WRONG_KIESKRING, _("In kieskring %(number)s (%(name)s) staat nog geen "
                                                               "lijst die verklaringen nodig heeft.",
@@ -222,7 +219,7 @@ def confirm(election: str) -> str | Response:
     if isinstance(voter, DeclarationRefused):
         return render_template("counter/outcome.html", election=record, municipality=municipality,
                                refusal=voter, form=None, paper_lists=_paper_lists(record, municipality))
-    form.list_id.choices = [(cl.id, cl.label) for cl, _ in voter.lists]
+    form.list_id.choices = [(cl.id, cl.page_label) for cl, _ in voter.lists]
     if not form.validate_on_submit():
         return render_template("counter/step2.html", election=record, municipality=municipality, voter=voter,
                                form=form), 422
