@@ -193,10 +193,24 @@ def test_csb_journey(live_server: str, collected_tk2025: Any, page: Any, person:
     expect(overview).to_contain_text("In totaal 2 verklaringen: 2 geldig")
     audit.check(page, "csb-overzicht", docs="csb-overzicht")
 
-    # The examination (art. I 1): a deliberate act, confirmed with a tick.
+    # The examination (art. I 1): a deliberate act, confirmed with a tick. While it runs the button is
+    # disabled and the page says it is working. The test holds the first submission in the page (after
+    # static/js/busy.js has seen it, and only if busy.js let it go) to look, then lets it go on.
+    page.evaluate("""() => window.addEventListener("submit", (event) => {
+        if (window.heldForm) { return; }
+        window.heldForm = event.target; window.busyLetItGo = !event.defaultPrevented;
+        event.preventDefault();
+    })""")
     person.check(page.get_by_label(re.compile("Ik bevestig dat het centraal stembureau")))
     person.click(page.get_by_role("button", name="Onderzoek houden"))
+    expect(main(page).locator("[aria-live=polite]").filter(has_text="Bezig")).to_have_text(
+        "Bezig met het onderzoek… Sluit deze pagina niet.")
+    expect(page.get_by_role("button", name="Onderzoek houden")).to_be_disabled()
+    assert page.evaluate("() => window.busyLetItGo") is True
+    audit.check(page, "csb-onderzoek-bezig")
+    page.evaluate("() => window.heldForm.submit()")  # on its way, as busy.js left it
     expect(main(page).get_by_role("status")).to_contain_text("Het onderzoek is gehouden")
+    assert "gedaan=onderzoek" in page.url  # the result page, by a redirect: reloading it repeats nothing
     audit.check(page, "csb-onderzoek-gehouden")
     with page.expect_download() as report:
         person.click(page.get_by_role("link", name="Proces-verbaal van het onderzoek (PDF)"))
