@@ -85,7 +85,8 @@ def page_time(value: datetime) -> str:
 
 
 def count(n: int, one: str, many: str) -> str:
-    """``1 gemeente``, ``2 gemeenten``: a number with its noun, for the command line (Dutch only)."""
+    """``1 gemeente``, ``2 gemeenten``: a number with its noun, for the command line and the printed
+    documents (Dutch only; ``counted`` in templates). Pages use ngettext."""
     return f"{n} {one if n == 1 else many}"
 
 
@@ -182,6 +183,7 @@ def init_i18n(app: Flask) -> None:
     app.before_request_funcs.setdefault(None, []).insert(0, _fresh_locale)
 
     app.add_template_filter(page_list_label, "list_label")
+    app.add_template_global(count, "counted")
     from registry.declarations.messages import refusal_message  # here: the declarations package needs an app
 
     app.add_template_filter(refusal_message, "refusal_text")
