@@ -356,3 +356,25 @@ def test_pages_show_a_lists_name_in_the_pages_language():
              if "pdf" not in path.parts for m in raw.finditer(path.read_text(encoding="utf-8"))
              if m.group(1) not in ("demo", "f")]  # the demo's phase, a form field: no list
     assert not found, found
+
+
+def test_the_counter_overview_counts_one_in_the_singular_in_both_languages(login_as, session, open_tk2025,
+                                                                           page_audit):
+    """The count was the election's name to the plural rule: always "verklaringen" in Dutch, and a 500
+    on the English page."""
+    clerk = login_as("clerk:GM0392")
+    confirm(clerk, html(step1(clerk, bsn("voter_haarlem_1"))))
+    dutch = html(clerk.get("/balie/TK2025/overzicht"))
+    assert ": 1 verklaring vastgelegd aan deze balie." in dutch
+    english(clerk)
+    page = clerk.get("/balie/TK2025/overzicht")
+    assert page.status_code == 200 and ": 1 declaration recorded at this counter." in html(page)
+    assert re.search(r"<td>List \d+: Volt</td>", html(page))
+
+
+def test_error_pages_follow_the_pages_language(client, session, page_audit):
+    english(client)
+    missing = client.get("/bestaat-niet")
+    assert missing.status_code == 404 and '<html lang="en"' in html(missing)
+    assert "<h1>Page not found</h1>" in html(missing) and "Pagina niet gevonden" not in html(missing)
+    assert ">Go to the start page<" in html(missing) and "Naar de startpagina" not in html(missing)
