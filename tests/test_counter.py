@@ -9,8 +9,10 @@ import pytest
 from sqlalchemy import func, select
 
 from registry.brp import PersonRegistryUnavailable
+from registry.calendar_utils import local
 from registry.db import utcnow
 from registry.declarations.models import Declaration
+from registry.documents.services import dutch_date
 from registry.elections import services as elections
 from registry.elections.models import CandidateList
 from tests.auth.helpers import login
@@ -165,6 +167,8 @@ def test_the_overview_counts_per_day_and_per_list(clerk, session):
     assert "3 verklaringen vastgelegd" in html
     assert re.search(r"Volt</td><td>2<", html) and re.search(r"DENK</td><td>1<", html)
     assert "Brouwer" not in html  # counts only, never who
+    today = local(utcnow())
+    assert f"<td>{dutch_date(today)}</td><td>3</td>" in html  # the page's date style, not 2026-12-05
 
 
 def test_a_clerk_cannot_act_for_another_municipality(client, session, open_tk2025):

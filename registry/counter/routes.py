@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, session, url_for
@@ -341,9 +341,9 @@ def overview(election: str) -> str:
     per_list = db.session.execute(
         select(CandidateList, func.count(Declaration.id)).join(Declaration, Declaration.list_id == CandidateList.id)
         .where(*here).group_by(CandidateList.id).order_by(CandidateList.number)).all()
-    per_day: dict[str, int] = {}
+    per_day: dict[date, int] = {}
     for (recorded_at,) in db.session.execute(select(Declaration.recorded_at).where(*here)):
-        day = local(recorded_at).date().isoformat()  # local days; SQL date() would count in UTC
+        day = local(recorded_at).date()  # local days; SQL date() would count in UTC
         per_day[day] = per_day.get(day, 0) + 1
     return render_template("counter/overview.html", election=record, municipality=municipality,
                            per_list=per_list, per_day=sorted(per_day.items()), total=sum(per_day.values()))
