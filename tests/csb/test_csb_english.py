@@ -97,3 +97,18 @@ def test_the_long_acts_say_they_are_working_with_a_script_the_csp_allows(login_a
     assert script.status_code == 200 and "data-busy-status" in script.get_data(as_text=True)
     english = html(english_member(login_as).get("/csb/TK2025"))
     assert 'data-busy="Holding the examination… Do not close this page."' in english
+
+
+def test_the_decision_says_it_is_working_too(app, login_as, session, three_for_volt, page_audit):
+    from sqlalchemy import select
+
+    from registry.csb import services as csb
+    from registry.elections.models import Election
+
+    election = session.scalar(select(Election).where(Election.identifier == "TK2025"))
+    with app.test_request_context("/"):
+        csb.hold_examination(session, election, "csb:test",
+                             now=csb.calendar(election, csb.sessions(session, election)).examination_from)
+    overview = html(login_as("csb:TK2025").get("/csb/TK2025"))
+    assert 'data-busy="Bezig met de beslissing… Sluit deze pagina niet."' in overview
+    assert "Beslissing nemen" in overview and 'aria-live="polite" data-busy-status' in overview
