@@ -9,6 +9,7 @@ from flask.cli import AppGroup
 
 from auth.mock_idp import clients as mock_clients
 from auth.mock_idp.services import mock
+from registry.i18n import count
 
 mock_idp_cli = AppGroup("mock-idp", help="De test-inlogdienst (mock DigiD/eHerkenning).")
 
@@ -24,7 +25,7 @@ def rotate_keys_command() -> None:
     new = store.rotate()
     retention = store.retention
     click.echo(f"Nieuwe sleutels: {', '.join(new)}.")
-    click.echo(f"Vorige sleutels blijven {retention} seconden in de JWKS staan "
+    click.echo(f"Vorige sleutels blijven {count(retention, 'seconde', 'seconden')} in de JWKS staan "
                "(STEUNREGISTER_MOCK_IDP_KEY_RETENTION).")
 
 

@@ -152,7 +152,8 @@ def verify_command(expect_head: str | None) -> None:
         expected = (int(seq), digest)
     report = audit.verify(db.session, expected_head=expected)
     if report.ok:
-        click.echo(f"Auditketen in orde: {report.checked} rijen, kop {report.head_seq}:{report.head_hash}")
+        click.echo(f"Auditketen in orde: {count(report.checked, 'rij', 'rijen')}, "
+                   f"kop {report.head_seq}:{report.head_hash}")
         return
     click.echo(f"Auditketen gebroken bij rij {report.first_bad_seq}: {report.problem}. "
                f"Rijen 1 tot en met {report.head_seq} zijn in orde.", err=True)

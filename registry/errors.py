@@ -1,4 +1,5 @@
-"""App-wide error answers: a Dutch page for people, problem+json under /api/, never a stack trace.
+"""App-wide error answers: a page for people (Dutch, or English on English pages), problem+json under
+/api/, never a stack trace.
 
 Also the request size limit (MAX_REQUEST_BYTES), next to its 413 answer.
 """
@@ -8,6 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, render_template, render_template_string, request
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
@@ -18,11 +21,11 @@ RETRY_AFTER_SECONDS = 5
 
 # A page of its own would be one more template to keep in step; this one only extends the base.
 TOO_LARGE_PAGE = """{% extends "base.html" %}
-{% block title %}Te veel gegevens verstuurd{% endblock %}
+{% block title %}{{ title }}{% endblock %}
 {% block content %}
-<h1>Te veel gegevens verstuurd</h1>
-<p role="alert">{{ reason }} Er is niets verwerkt.</p>
-<p>Ga terug en verstuur minder, of kies een kleiner bestand.</p>
+<h1>{{ title }}</h1>
+<p role="alert">{{ reason }} {{ nothing }}</p>
+<p>{{ advice }}</p>
 {% endblock %}"""
 
 HTTP_ERROR_PAGE = """{% extends "base.html" %}
@@ -30,17 +33,17 @@ HTTP_ERROR_PAGE = """{% extends "base.html" %}
 {% block content %}
 <h1>{{ title }}</h1>
 <p role="alert">{{ message }}</p>
-<p><a href="{{ url_for('public.home') }}">Naar de startpagina</a></p>
+<p><a href="{{ url_for('public.home') }}">{{ home }}</a></p>
 {% endblock %}"""
 HTTP_ERROR_PAGES = {
-    400: ("Ongeldig verzoek", "Dit verzoek kunnen wij niet verwerken. Er is niets vastgelegd. Ga terug en probeer "
-                              "het opnieuw."),
-    403: ("Geen toegang", "U hebt geen toegang tot deze pagina."),
-    404: ("Pagina niet gevonden", "Deze pagina bestaat niet (meer). Controleer het adres."),
-    405: ("Dit kan hier niet", "Deze pagina kan niet op deze manier worden gebruikt. Er is niets vastgelegd."),
-    408: ("Te langzaam verstuurd", "Het versturen van de gegevens duurde te lang. Er is niets vastgelegd. Probeer "
-                                   "het opnieuw."),
-    500: ("Er ging iets mis", "Er ging bij ons iets mis. Probeer het later opnieuw."),
+    400: (_l("Ongeldig verzoek"), _l("Dit verzoek kunnen wij niet verwerken. Er is niets vastgelegd. Ga terug en "
+                                     "probeer het opnieuw.")),
+    403: (_l("Geen toegang"), _l("U hebt geen toegang tot deze pagina.")),
+    404: (_l("Pagina niet gevonden"), _l("Deze pagina bestaat niet (meer). Controleer het adres.")),
+    405: (_l("Dit kan hier niet"), _l("Deze pagina kan niet op deze manier worden gebruikt. Er is niets vastgelegd.")),
+    408: (_l("Te langzaam verstuurd"), _l("Het versturen van de gegevens duurde te lang. Er is niets vastgelegd. "
+                                          "Probeer het opnieuw.")),
+    500: (_l("Er ging iets mis"), _l("Er ging bij ons iets mis. Probeer het later opnieuw.")),
 }
 
 
@@ -77,13 +80,15 @@ def register_error_handlers(app: Flask) -> None:
                            request.content_length)
         if request.content_length is not None and request.content_length <= limit:
             # Within the body limit, so Flask's MAX_FORM_MEMORY_SIZE for one text field was exceeded.
-            reason = "Een veld van het formulier is te lang."
+            reason = gettext("Een veld van het formulier is te lang.")
         else:
-            reason = f"Wat u verstuurde is groter dan {readable_size(limit)}."
+            reason = gettext("Wat u verstuurde is groter dan %(size)s.", size=readable_size(limit))
         if request.path.startswith("/api/"):
             return problem(413, "request-too-large", "Verzoek te groot",
                            f"{reason} Er is niets verwerkt. Stuur een grote batch in delen.")
-        return render_template_string(TOO_LARGE_PAGE, reason=reason), 413
+        return render_template_string(TOO_LARGE_PAGE, reason=reason, title=gettext("Te veel gegevens verstuurd"),
+                                      nothing=gettext("Er is niets verwerkt."),
+                                      advice=gettext("Ga terug en verstuur minder, of kies een kleiner bestand.")), 413
 
     @app.errorhandler(OperationalError)
     def database_unavailable(_exc: OperationalError) -> Any:
@@ -108,7 +113,8 @@ def register_error_handlers(app: Flask) -> None:
                     408: "request-timeout", 413: "request-too-large"}.get(exc.code or 500, "http-error")
             return problem(exc.code or 500, slug, exc.name, exc.description or exc.name, headers=headers)
         if exc.code in HTTP_ERROR_PAGES:
-            # abort(404) and friends: a Dutch page of this site instead of Werkzeug's English one.
+            # abort(404) and friends: a page of this site in its language instead of Werkzeug's English one.
             title, message = HTTP_ERROR_PAGES[exc.code]
-            return render_template_string(HTTP_ERROR_PAGE, title=title, message=message), exc.code, headers
+            return render_template_string(HTTP_ERROR_PAGE, title=str(title), message=str(message),
+                                          home=gettext("Naar de startpagina")), exc.code, headers
         return exc

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import tempfile
 from datetime import date, datetime
 from pathlib import Path
@@ -84,8 +85,29 @@ def page_time(value: datetime) -> str:
 
 
 def count(n: int, one: str, many: str) -> str:
-    """``1 gemeente``, ``2 gemeenten``: a number with its noun, for the command line (Dutch only)."""
+    """``1 gemeente``, ``2 gemeenten``: a number with its noun, for the command line and the printed
+    documents (Dutch only; ``counted`` in templates). Pages use ngettext."""
     return f"{n} {one if n == 1 else many}"
+
+
+# A list's label is built in Dutch ("Lijst 1: PVV", a blanco list "blanco lijst") and kept that way in
+# the I 4 snapshot, the PDFs and the dossier; a page says it in its own language when it renders it.
+_DUTCH_LIST_LABEL = re.compile(r"Lijst (\d+): (.+)", re.DOTALL)
+
+
+def page_list_label(label: str | None) -> str:
+    """``Lijst 1: PVV`` → ``List 1: PVV`` on an English page (the filter ``list_label``)."""
+    from flask_babel import gettext
+
+    from registry.elections.models import BLANK_LIST
+
+    if not label or not has_request_context() or current_language() == DEFAULT_LANGUAGE:
+        return label or ""
+    found = _DUTCH_LIST_LABEL.fullmatch(label)
+    name = found.group(2) if found else label
+    if name == BLANK_LIST:
+        name = gettext("blanco lijst")
+    return gettext("Lijst %(number)s: %(name)s", number=found.group(1), name=name) if found else name
 
 
 def page_datetime(value: datetime) -> str:
@@ -159,6 +181,12 @@ def init_i18n(app: Flask) -> None:
         refresh()
 
     app.before_request_funcs.setdefault(None, []).insert(0, _fresh_locale)
+
+    app.add_template_filter(page_list_label, "list_label")
+    app.add_template_global(count, "counted")
+    from registry.declarations.messages import refusal_message  # here: the declarations package needs an app
+
+    app.add_template_filter(refusal_message, "refusal_text")
 
     @app.context_processor
     def _language_in_templates() -> dict[str, object]:

@@ -25,6 +25,7 @@ from flask_limiter import Limiter, RequestLimit
 from flask_limiter.errors import RateLimitExceeded
 from flask_limiter.util import get_remote_address
 
+from registry.i18n import count
 from registry.problems import problem
 
 log = logging.getLogger("registry.limits")
@@ -107,7 +108,8 @@ def too_many_requests(_exc: RateLimitExceeded) -> Any:
     headers = {"Retry-After": str(seconds)}
     if request.path.startswith("/api/"):
         return problem(429, "too-many-requests", "Te veel verzoeken",
-                       f"U stuurt te veel verzoeken achter elkaar. Probeer het over {seconds} seconden opnieuw.",
+                       f"U stuurt te veel verzoeken achter elkaar. Probeer het over "
+                       f"{count(seconds, 'seconde', 'seconden')} opnieuw.",
                        headers=headers)
     return render_template("limits/too_many.html", seconds=seconds, minutes=max(1, math.ceil(seconds / 60))), \
         429, headers

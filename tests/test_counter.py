@@ -9,8 +9,10 @@ import pytest
 from sqlalchemy import func, select
 
 from registry.brp import PersonRegistryUnavailable
+from registry.calendar_utils import local
 from registry.db import utcnow
 from registry.declarations.models import Declaration
+from registry.documents.services import dutch_date
 from registry.elections import services as elections
 from registry.elections.models import CandidateList
 from tests.auth.helpers import login
@@ -44,14 +46,15 @@ def hidden(html: str, name: str) -> str:
 
 
 def step1(client, number: str, **document) -> object:
+    """Step 1 as the browser does it: the post, then the page its redirect leads to (step 2)."""
     page = client.get(START)
     assert page.status_code == 200
     return client.post(START, data={"csrf_token": csrf(page.get_data(as_text=True)), "bsn": number,
-                                    **(document or PASSPORT)})
+                                    **(document or PASSPORT)}, follow_redirects=True)
 
 
 def list_value(html: str, designation: str) -> str:
-    return re.search(rf'value="(\d+)"[^>]*>\s*<label[^>]*>Lijst \d+: {re.escape(designation)}<', html).group(1)
+    return re.search(rf'value="(\d+)"[^>]*>\s*<label[^>]*>(?:Lijst|List) \d+: {re.escape(designation)}<', html).group(1)
 
 
 def confirm(client, step2_html: str, designation: str = "Volt", checked: bool = True) -> object:
@@ -164,6 +167,8 @@ def test_the_overview_counts_per_day_and_per_list(clerk, session):
     assert "3 verklaringen vastgelegd" in html
     assert re.search(r"Volt</td><td>2<", html) and re.search(r"DENK</td><td>1<", html)
     assert "Brouwer" not in html  # counts only, never who
+    today = local(utcnow())
+    assert f"<td>{dutch_date(today)}</td><td>3</td>" in html  # the page's date style, not 2026-12-05
 
 
 def test_a_clerk_cannot_act_for_another_municipality(client, session, open_tk2025):
@@ -219,3 +224,40 @@ def test_the_clerks_landing_page_links_to_the_counter_of_each_election(clerk):
     html = clerk.get("/balie").get_data(as_text=True)
     assert 'href="/balie/TK2025/"' in html and "verklaring vastleggen" in html
     assert clerk.get("/balie/TK2025/").status_code == 200
+
+
+def test_each_step_that_succeeds_redirects_so_back_never_resends_a_form(clerk, session):
+    """Post/redirect/get: step 1 answers 303 to step 2's own page (the BSN in neither URL nor page), the
+    confirmation 303 to the receipt; step 2 fetched again after the receipt (Back) is step 2, saying it
+    was recorded, and confirming it again shows the same receipt without recording twice."""
+    page = clerk.get(START).get_data(as_text=True)
+    checked = clerk.post(START, data={"csrf_token": csrf(page), "bsn": bsn("voter_haarlem_1"), **PASSPORT})
+    assert checked.status_code == 303
+    assert checked.headers["Location"].endswith("/balie/TK2025/kiezer")
+    assert bsn("voter_haarlem_1") not in checked.headers["Location"]
+    assert bsn("voter_haarlem_1") not in checked.headers.get("Set-Cookie", "")  # sealed, not in clear
+    step2 = clerk.get(checked.headers["Location"])
+    html = step2.get_data(as_text=True)
+    assert step2.status_code == 200 and "<h1>Kies de lijst en bevestig</h1>" in html
+    assert "Anne-Marie Brouwer-de Jong" in html and bsn("voter_haarlem_1") not in html
+    done = confirm(clerk, html)
+    assert done.status_code == 303 and "/balie/TK2025/verklaring/" in done.headers["Location"]
+
+    back = clerk.get("/balie/TK2025/kiezer")
+    again = back.get_data(as_text=True)
+    assert back.status_code == 200 and "<h1>Kies de lijst en bevestig</h1>" in again
+    assert "Deze verklaring is al vastgelegd." in again and done.headers["Location"] in again
+    replay = confirm(clerk, again)
+    assert replay.status_code == 303 and replay.headers["Location"] == done.headers["Location"]
+    assert declarations(session) == 1
+
+    assert clerk.get(START).status_code == 200  # the next voter: the previous one's seal is gone
+    assert clerk.get("/balie/TK2025/kiezer").headers["Location"].endswith("/balie/TK2025/")
+
+
+def test_step_2_without_a_voter_or_with_a_broken_seal_starts_again(clerk, session):
+    assert clerk.get("/balie/TK2025/kiezer").status_code == 302
+    with clerk.session_transaction() as cookie:
+        cookie["counter_voter"] = "not-a-seal"
+    response = clerk.get("/balie/TK2025/kiezer")
+    assert response.status_code == 400 and "Begin opnieuw" in response.get_data(as_text=True)

@@ -114,7 +114,8 @@ def counter_step2(clerk: Any, case: str) -> str:
     """The clerk's step 1 for a Haarlem voter with a Dutch passport; returns step 2 as the clerk sees it."""
     page = html(clerk.get(START))
     return html(clerk.post(START, data={"csrf_token": csrf(page), "bsn": bsn(case), "document_type": "paspoort",
-                                        "document_country": "NL", "document_number": "NW4K82PL1"}))
+                                        "document_country": "NL", "document_number": "NW4K82PL1"},
+                                   follow_redirects=True))
 
 
 def counter_request(case: str, list_id: int, **extra: Any) -> DeclarationRequest:
@@ -388,7 +389,8 @@ def test_H4_lid3_a_german_passport_at_a_GR_counter(app, session, people, login_a
 
     def step1(**document: str) -> Any:
         page = html(clerk.get(start))
-        return clerk.post(start, data={"csrf_token": csrf(page), "bsn": people["german"], **document})
+        return clerk.post(start, data={"csrf_token": csrf(page), "bsn": people["german"], **document},
+                          follow_redirects=True)
 
     refused = step1(document_type="rijbewijs", document_country="DE", document_number="B072RRE2I55")
     assert refused.status_code == 422 and "alleen een paspoort en een identiteitskaart" in html(refused)

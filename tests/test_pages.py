@@ -300,3 +300,81 @@ def test_a_missing_compiled_catalogue_is_compiled_at_start(app_config, session, 
     assert (target / "messages.mo").exists()
     client.set_cookie("steunregister_lang", "en")
     assert "Privacy statement" in html(client.get("/privacy"))
+
+
+def test_an_english_clerk_reads_list_names_and_refusals_in_english(login_as, session, open_tk2025, page_audit):
+    """Step 2, the receipt and the refusals say "List 1: …" and English sentences on English pages; the
+    receipt PDF, a document of the Kieswet, stays Dutch."""
+    from tests.support.pdf_tags import pdf_text
+
+    clerk = login_as("clerk:GM0392")
+    english(clerk)
+    step2 = html(step1(clerk, bsn("voter_haarlem_1")))
+    assert "List 1: PVV (Partij voor de Vrijheid)" in step2 and "Lijst 1:" not in step2
+    receipt_url = confirm(clerk, step2).headers["Location"]
+    receipt = html(clerk.get(receipt_url))
+    assert re.search(r"<dd>List \d+: Volt</dd>", receipt) and "Lijst " not in receipt
+    assert re.search(r"Lijst \d+: Volt", pdf_text(clerk.get(receipt_url + ".pdf").data))
+
+    for case, english_text, dutch_text in (
+            ("not_in_brp", "This person is not registered in this municipality", "niet ingeschreven"),
+            ("deceased", "This person is registered as deceased in the BRP", "overleden"),
+            ("voter_haarlem_1", "has already made a declaration of support", "al een ondersteuningsverklaring")):
+        refused = html(step1(clerk, bsn(case)))
+        assert english_text in refused and dutch_text not in refused, refused[refused.find("<main"):][:1500]
+
+
+def test_a_refusal_the_core_gives_in_dutch_is_shown_in_the_pages_language(app):
+    """registry/declarations/messages.py: the page's language decides, whatever language the recording core
+    answered in; a sentence it does not know is shown as the core gave it."""
+    from flask_babel import refresh
+
+    from registry.declarations.messages import refusal_message
+    from registry.declarations.services import DeclarationRefused, Refusal
+
+    decided = DeclarationRefused(Refusal.WINDOW_CLOSED, "Het centraal stembureau heeft al over de lijsten beslist "
+                                 "(art. I 4). Er worden geen verklaringen meer vastgelegd. Er is niets vastgelegd.")
+    elsewhere = DeclarationRefused(Refusal.NOT_REGISTERED_HERE, "Niet hier ingeschreven (andere woorden).")
+    minor = DeclarationRefused(Refusal.NOT_ELIGIBLE, "Te jong.", reason="underage")
+    unknown = DeclarationRefused(Refusal.UNKNOWN_LIST, "Lijst 99 bestaat niet in TK2025.")
+    with app.test_request_context("/", headers={"Cookie": "steunregister_lang=en"}):
+        assert refusal_message(decided).startswith("The central electoral committee has already decided")
+        assert refusal_message(elsewhere).startswith("This person is not registered in this municipality")
+        assert "18" in refusal_message(minor) and "Te jong" not in refusal_message(minor)
+        assert refusal_message(unknown) == "Lijst 99 bestaat niet in TK2025."
+    with app.test_request_context("/"):
+        refresh()  # the suite's app context outlives the request: forget the English locale cached on g
+        assert refusal_message(elsewhere).startswith("Deze persoon staat niet ingeschreven in deze gemeente.")
+
+
+def test_pages_show_a_lists_name_in_the_pages_language():
+    """A list's label is Dutch where it is stored and printed ("Lijst 1: …"); a page template shows it
+    through ``page_label`` or the ``list_label`` filter, so English pages read "List 1: …"."""
+    templates = Path(__file__).resolve().parent.parent / "templates"
+    raw = re.compile(r"\b([\w.]+)\.(label|list_label)\b(?!\s*\(|\.text|\s*\|\s*list_label)")
+    found = [f"{path.relative_to(templates)}: {m.group(0)}" for path in templates.rglob("*.html")
+             if "pdf" not in path.parts for m in raw.finditer(path.read_text(encoding="utf-8"))
+             if m.group(1) not in ("demo", "f")]  # the demo's phase, a form field: no list
+    assert not found, found
+
+
+def test_the_counter_overview_counts_one_in_the_singular_in_both_languages(login_as, session, open_tk2025,
+                                                                           page_audit):
+    """The count was the election's name to the plural rule: always "verklaringen" in Dutch, and a 500
+    on the English page."""
+    clerk = login_as("clerk:GM0392")
+    confirm(clerk, html(step1(clerk, bsn("voter_haarlem_1"))))
+    dutch = html(clerk.get("/balie/TK2025/overzicht"))
+    assert ": 1 verklaring vastgelegd aan deze balie." in dutch
+    english(clerk)
+    page = clerk.get("/balie/TK2025/overzicht")
+    assert page.status_code == 200 and ": 1 declaration recorded at this counter." in html(page)
+    assert re.search(r"<td>List \d+: Volt</td>", html(page))
+
+
+def test_error_pages_follow_the_pages_language(client, session, page_audit):
+    english(client)
+    missing = client.get("/bestaat-niet")
+    assert missing.status_code == 404 and '<html lang="en"' in html(missing)
+    assert "<h1>Page not found</h1>" in html(missing) and "Pagina niet gevonden" not in html(missing)
+    assert ">Go to the start page<" in html(missing) and "Naar de startpagina" not in html(missing)

@@ -225,7 +225,7 @@ SCHEMAS: dict[str, Any] = {
             "kieskring": {"type": "integer"}, "municipality": {"type": "string"},
             "channel": {"type": "string", "enum": ["counter", "online", "batch"]},
             "recorded_at": {"type": "string", "format": "date-time"},
-            "receipt_code": {"type": "string", "description": "the verification code on the receipt"},
+            "receipt_code": {"type": "string", "description": "the receipt code (ontvangstcode) on the receipt"},
             "status": {"type": "string", "enum": ["registered", "void-multiple"],
                        "description": "void-multiple: the voter has more than one declaration in this election, "
                                       "so none counts (H 4 lid 5, I 2 lid 1 a)"},

@@ -1,18 +1,22 @@
 """The clerk's screen: at most four steps — voter and document, list and confirmation, receipt.
 
 Step 1 checks the BSN, the document, the BRP, the voter's own municipality, the window and whether
-the voter already declared (never for which list). Step 2 carries the BSN sealed in the form, not in
-a session or the database. The confirmation is idempotent on a one-time submission id, so a double
-click or a resubmitted form never records twice.
+the voter already declared (never for which list). Every step that succeeds answers with a redirect
+(post/redirect/get), so the browser's Back and reload never ask to send a form again: step 1 keeps the
+voter sealed (AES-GCM, never the BSN in clear, never in a URL or the database) in the session cookie
+for step 2's page, and step 2 carries it sealed in its form. The confirmation is idempotent on a
+one-time submission id kept with that seal, so a double click, a resubmitted form or step 2 confirmed
+again after Back never records twice.
 """
 
 from __future__ import annotations
 
+import json
 import secrets
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
@@ -21,9 +25,10 @@ from registry.calendar_utils import local
 from registry.counter.forms import ConfirmForm, VoterForm
 from registry.csb.phase import election_phase, notified_shortages
 from registry.db import db, utcnow
+from registry.declarations import idempotency, messages
 from registry.declarations.idempotency import Idempotency
 from registry.declarations.lookups import record_lookup
-from registry.declarations.models import Declaration
+from registry.declarations.models import Declaration, IdempotencyKey
 from registry.declarations.services import (
     DeclarationRefused,
     DeclarationRequest,
@@ -48,6 +53,7 @@ counter = Blueprint("counter", __name__, url_prefix="/balie")
 SEAL_PURPOSE = "counter-voter"
 SEAL_TTL = 15 * 60  # a voter at the counter; long enough to choose, short enough to be harmless
 COUNTER_CHANNELS = (Channel.COUNTER.value, Channel.BATCH.value)  # made at the counter, on screen or on paper
+STEP2_STATE = "counter_voter"  # session key: the voter of step 2, sealed, and the form's submission id
 
 
 def _clerk_municipality(election: Election) -> Municipality:
@@ -77,6 +83,7 @@ def _election(identifier: str) -> Election:
 def start(election: str) -> str:
     record = _election(election)
     municipality = _clerk_municipality(record)
+    session.pop(STEP2_STATE, None)  # a new voter: the previous one's seal leaves the browser
     return _step1(record, municipality, VoterForm())
 
 
@@ -95,23 +102,74 @@ def check(election: str) -> str | Response:
     if isinstance(outcome, DeclarationRefused):
         return render_template("counter/outcome.html", election=record, municipality=municipality,
                                refusal=outcome, form=form, paper_lists=_paper_lists(record, municipality)), 200
-    return _step2(record, municipality, outcome, {
+    voter = {
         "bsn": form.bsn.data, "document_type": form.document_type.data,
         "document_number": form.document_number.data, "document_country": form.document_country.data,
         "municipality": municipality.code, "election": record.identifier, "clerk": current_identity().actor,
-    })
+        # One submission id for this voter's step 2, however often its page is shown (Back, reload): a
+        # second confirmation is then the same submission and shows the first answer.
+        "submission": secrets.token_urlsafe(18),
+    }
+    session[STEP2_STATE] = seal(current_app.extensions["steunregister.keyring"], SEAL_PURPOSE, voter, SEAL_TTL)
+    return redirect(_here("counter.choose", record), 303)
+
+
+@counter.get("/<election>/kiezer")
+@role_required("clerk")
+def choose(election: str) -> str | Response | tuple[str, int]:
+    """Step 2 as a page of its own: reached by the redirect after step 1, and again by Back after the
+    receipt. Reads the voter sealed in the session; no BSN in the URL."""
+    record = _election(election)
+    municipality = _clerk_municipality(record)
+    try:
+        sealed = unseal(current_app.extensions["steunregister.keyring"], SEAL_PURPOSE, session.get(STEP2_STATE, ""))
+    except TokenInvalid:
+        if STEP2_STATE not in session:  # nobody typed a BSN yet (or "Volgende kiezer" was chosen)
+            return redirect(_here("counter.start", record))
+        session.pop(STEP2_STATE, None)
+        return render_template("counter/expired.html", election=record, municipality=municipality), 400
+    if sealed["municipality"] != municipality.code or sealed["election"] != record.identifier or \
+            sealed["clerk"] != current_identity().actor:
+        return redirect(_here("counter.start", record))
+    # "Already declared" is not asked again here: after Back from the receipt this voter has declared,
+    # and the page is step 2 as it was, saying so; confirming it again replays the first answer.
+    voter = _check(record, municipality, sealed["bsn"], ask_declared=False)
+    if isinstance(voter, DeclarationRefused):
+        return render_template("counter/outcome.html", election=record, municipality=municipality,
+                               refusal=voter, form=None, paper_lists=_paper_lists(record, municipality))
+    scope, key = _submission_key(record, sealed["submission"])
+    return _step2(record, municipality, voter, sealed, recorded=_recorded_code(scope, key))
+
+
+def _here(endpoint: str, election: Election) -> str:
+    """A URL of this counter for the same municipality the clerk chose (``?gemeente=``)."""
+    chosen = request.args.get("gemeente")
+    return url_for(endpoint, election=election.identifier, **({"gemeente": chosen} if chosen else {}))
+
+
+def _submission_key(election: Election, submission: str) -> tuple[str, str]:
+    return idempotency.scope_for(election.identifier, current_identity().actor), f"counter-form:{submission}"
+
+
+def _recorded_code(scope: str, key: str) -> str | None:
+    """The receipt code when this submission was already recorded."""
+    row = db.session.get(IdempotencyKey, (scope, key))
+    if row is None or row.state != "done" or row.response_status != 201:
+        return None
+    return json.loads(row.response_body or "{}").get("receipt_code")
 
 
 def _step2(election: Election, municipality: Municipality, voter: VoterCheck, sealed: dict[str, Any],
-           changed: DeclarationRefused | None = None) -> tuple[str, int]:
+           changed: DeclarationRefused | None = None, recorded: str | None = None) -> tuple[str, int]:
     """Step 2 with the lists as they stand now. The seal carries the version of each list shown, so the
-    declaration supports exactly what the voter saw (H 4 lid 1); ``changed``: shown again after a change."""
+    declaration supports exactly what the voter saw (H 4 lid 1); ``changed``: shown again after a change;
+    ``recorded``: the receipt code when this step was already confirmed (the clerk came Back)."""
     shown = {**sealed, "versions": {str(cl.id): link.version.version for cl, link in voter.lists}}
     token = seal(current_app.extensions["steunregister.keyring"], SEAL_PURPOSE, shown, SEAL_TTL)
-    confirm = ConfirmForm(formdata=None, token=token, submission=secrets.token_urlsafe(18))
-    confirm.list_id.choices = [(cl.id, cl.label) for cl, _ in voter.lists]
+    confirm = ConfirmForm(formdata=None, token=token, submission=sealed.get("submission") or secrets.token_urlsafe(18))
+    confirm.list_id.choices = [(cl.id, cl.page_label) for cl, _ in voter.lists]
     return render_template("counter/step2.html", election=election, municipality=municipality, voter=voter,
-                           form=confirm, changed=changed), 409 if changed else 200
+                           form=confirm, changed=changed, recorded=recorded), 409 if changed else 200
 
 
 def _step1(election: Election, municipality: Municipality, form: VoterForm) -> str:
@@ -122,19 +180,16 @@ def _step1(election: Election, municipality: Municipality, form: VoterForm) -> s
                            notified=notified_shortages(db.session, election, kieskring=municipality.district.number))
 
 
-def _check(election: Election, municipality: Municipality, bsn: str) -> VoterCheck | DeclarationRefused:
+def _check(election: Election, municipality: Municipality, bsn: str,
+           ask_declared: bool = True) -> VoterCheck | DeclarationRefused:
     try:
         outcome = check_voter(db.session, person_registry(), election, bsn, municipality.code)
     except DeclarationRefused as refusal:
         return refusal
     if not _window_open(election):
-        return DeclarationRefused(Refusal.WINDOW_CLOSED, _("De termijn voor ondersteuningsverklaringen is gesloten "
-                                                            "(art. H 4 lid 3). Er kan nu geen verklaring worden "
-                                                            "vastgelegd."))
-    if has_declared(db.session, election, bsn):
-        return DeclarationRefused(Refusal.ALREADY_DECLARED, _("Deze kiezer heeft voor deze verkiezing al een "
-                                  "ondersteuningsverklaring afgelegd. Er kan er maar één zijn: een tweede zou beide "
-                                  "ongeldig maken (art. H 4 lid 5). Er is niets nieuws vastgelegd."))
+        return DeclarationRefused(Refusal.WINDOW_CLOSED, messages.COUNTER_WINDOW_CLOSED)
+    if ask_declared and has_declared(db.session, election, bsn):
+        return DeclarationRefused(Refusal.ALREADY_DECLARED, messages.COUNTER_ALREADY_DECLARED)
     if not outcome.lists:
         return DeclarationRefused(Refusal.WRONG_KIESKRING, _("In kieskring %(number)s (%(name)s) staat nog geen "
                                                               "lijst die verklaringen nodig heeft.",
@@ -165,9 +220,11 @@ def confirm(election: str) -> str | Response:
         voter = _check(record, municipality, sealed["bsn"])
         if isinstance(voter, DeclarationRefused):
             return _outcome_page(record, municipality, voter)
-        return _step2_invalid(record, municipality, voter, form)
-    key = Idempotency.for_request(record.identifier, identity.actor, f"counter-form:{form.submission.data}", "POST",
-                                  request.path, {"token": form.token.data, "list": form.list_id.data})
+        form.list_id.choices = [(cl.id, cl.page_label) for cl, _ in voter.lists]
+        return render_template("counter/step2.html", election=record, municipality=municipality, voter=voter,
+                               form=form), 422
+    scope, key = _submission_key(record, form.submission.data or "")
+    digest = idempotency.request_hash("POST", request.path, {"token": form.token.data, "list": form.list_id.data})
     outcome = record_outcome(db.session, person_registry(), DeclarationRequest(
         election=record.identifier, list_id=form.list_id.data, channel=Channel.COUNTER, bsn=sealed["bsn"],
         actor=identity.actor, counter_municipality=municipality.code,
@@ -175,7 +232,7 @@ def confirm(election: str) -> str | Response:
         document_country=sealed.get("document_country"),
         # A list not on the clerk's screen has no version shown: 0 matches none, so it is refused.
         list_version=versions.get(str(form.list_id.data), 0),
-    ), key)
+    ), Idempotency(scope, key, digest))
     if isinstance(outcome, Recorded):
         return redirect(url_for("counter.receipt", election=record.identifier,
                                 code=outcome.declaration.receipt_code), 303)
@@ -189,20 +246,16 @@ def confirm(election: str) -> str | Response:
         voter = _check(record, municipality, sealed["bsn"])
         if isinstance(voter, DeclarationRefused):
             return _outcome_page(record, municipality, voter)
-        return _step2(record, municipality, voter, sealed, changed=refusal)
+        # The changed lists are a new form: a new submission id, kept for Back and reload too.
+        fresh = {**{k: v for k, v in sealed.items() if k != "versions"}, "submission": secrets.token_urlsafe(18)}
+        session[STEP2_STATE] = seal(ring, SEAL_PURPOSE, fresh, SEAL_TTL)
+        return _step2(record, municipality, voter, fresh, changed=refusal)
     return _outcome_page(record, municipality, refusal)
 
 
 def _outcome_page(election: Election, municipality: Municipality, refusal: DeclarationRefused) -> str:
     return render_template("counter/outcome.html", election=election, municipality=municipality, refusal=refusal,
                            form=None, paper_lists=_paper_lists(election, municipality))
-
-
-def _step2_invalid(election: Election, municipality: Municipality, voter: VoterCheck,
-                   form: ConfirmForm) -> tuple[str, int]:
-    form.list_id.choices = [(cl.id, cl.label) for cl, _ in voter.lists]
-    return render_template("counter/step2.html", election=election, municipality=municipality, voter=voter,
-                           form=form), 422
 
 
 def _own_declaration(election: Election, municipality: Municipality, code: str) -> Declaration:
@@ -265,9 +318,9 @@ def overview(election: str) -> str:
     per_list = db.session.execute(
         select(CandidateList, func.count(Declaration.id)).join(Declaration, Declaration.list_id == CandidateList.id)
         .where(*here).group_by(CandidateList.id).order_by(CandidateList.number)).all()
-    per_day: dict[str, int] = {}
+    per_day: dict[date, int] = {}
     for (recorded_at,) in db.session.execute(select(Declaration.recorded_at).where(*here)):
-        day = local(recorded_at).date().isoformat()  # local days; SQL date() would count in UTC
+        day = local(recorded_at).date()  # local days; SQL date() would count in UTC
         per_day[day] = per_day.get(day, 0) + 1
     return render_template("counter/overview.html", election=record, municipality=municipality,
                            per_list=per_list, per_day=sorted(per_day.items()), total=sum(per_day.values()))

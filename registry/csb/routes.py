@@ -48,7 +48,7 @@ from registry.declarations.lookups import lookups_per_desk
 from registry.declarations.models import Declaration
 from registry.elections import services as elections
 from registry.elections.models import CandidateList, Election, Municipality
-from registry.i18n import page_date, page_datetime, page_time
+from registry.i18n import page_date, page_datetime, page_list_label, page_time
 from registry.problems import problem
 
 csb = Blueprint("csb", __name__, url_prefix="/csb")
@@ -300,17 +300,20 @@ def _confirm_ruling(election: Election, declaration_id: int, reason: str) -> Any
     line = detail.line
     row = next((r for r in examine(db.session, election).rows_for(_list_id_of(declaration_id))
                 if r.kieskring == line.kieskring), None)
+    list_label = page_list_label(detail.list_label)
     consequences = [
         _("Verklaring %(n)s voor %(list)s in kieskring %(number)s wordt ongeldig verklaard, met als reden: "
-          "“%(reason)s”.", n=declaration_id, list=detail.list_label, number=line.kieskring,
+          "“%(reason)s”.", n=declaration_id, list=list_label, number=line.kieskring,
           reason=" ".join(reason.split())),
         _("De uitspraak wordt een vastgelegd feit, met uw naam en de tijd. Zij kan niet worden ingetrokken; "
           "de verklaring zelf blijft zoals zij is."),
     ]
     if row is not None and row.required is not None and line.status == "valid":
-        consequences.append(_("%(list)s heeft in kieskring %(number)s daarna %(valid)s geldige verklaringen; "
-                              "vereist zijn er %(required)s.", list=detail.list_label, number=line.kieskring,
-                              valid=row.valid - 1, required=row.required))
+        consequences.append(ngettext("%(list)s heeft in kieskring %(number)s daarna %(num)s geldige verklaring; "
+                                     "vereist zijn er %(required)s.",
+                                     "%(list)s heeft in kieskring %(number)s daarna %(num)s geldige verklaringen; "
+                                     "vereist zijn er %(required)s.", row.valid - 1, list=list_label,
+                                     number=line.kieskring, required=row.required))
     back = url_for("csb.declaration", election=election.identifier, declaration_id=declaration_id)
     return _confirm_page(_("Bevestig: verklaring %(n)s ongeldig verklaren", n=declaration_id), back,
                          {"reason": reason}, consequences, _("Ja, ongeldig verklaren"), election, back=back)

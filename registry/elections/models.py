@@ -77,6 +77,14 @@ class Municipality(db.Model):
     district: Mapped[District] = relationship()
 
 
+BLANK_LIST = "blanco lijst"
+
+
+def dutch_list_label(number: int | None, designation: str | None) -> str:
+    name = designation or BLANK_LIST
+    return f"Lijst {number}: {name}" if number is not None else name
+
+
 class CandidateList(db.Model):
     """A party's list in one election; its candidates live in versions (H 4 lid 1)."""
 
@@ -97,8 +105,17 @@ class CandidateList(db.Model):
 
     @property
     def label(self) -> str:
-        name = self.designation or "blanco lijst"
-        return f"Lijst {self.number}: {name}" if self.number is not None else name
+        """The list's Dutch name, as stored in the decision's snapshot, printed on the PDFs and put in the
+        dossier. Pages show it through ``registry.i18n.page_list_label`` (the ``list_label`` filter),
+        which says it in the page's language when it is rendered."""
+        return dutch_list_label(self.number, self.designation)
+
+    @property
+    def page_label(self) -> str:
+        """The label in the language of the page being rendered ("List 1: …" on English pages)."""
+        from registry.i18n import page_list_label
+
+        return page_list_label(self.label)
 
 
 class ListVersion(db.Model):

@@ -24,6 +24,7 @@ from registry.admission import Busy
 from registry.csb.phase import election_phase
 from registry.db import db
 from registry.declarations.idempotency import Idempotency
+from registry.declarations.messages import refusal_message
 from registry.declarations.services import (
     DeclarationRefused,
     DeclarationRequest,
@@ -203,7 +204,7 @@ def _refused(election: Election, refusal: DeclarationRefused) -> Any:
     if code is Refusal.WINDOW_CLOSED and repair_state(db.session, election).examined:
         return render_template(
             "online/refused.html", election=election, title=_("De termijn is gesloten"),
-            message=refusal.message or _(
+            message=refusal_message(refusal) or _(
                 "De gewone termijn is voorbij. Na het onderzoek van het centraal stembureau kan alleen in de "
                 "hersteltermijn nog een verklaring worden afgelegd, en alleen voor een lijst waarvoor een tekort in "
                 "uw kieskring is gemeld (Kieswet, artikel I 2). Dat kan nu niet. Er is niets vastgelegd."))
@@ -216,18 +217,18 @@ def _refused(election: Election, refusal: DeclarationRefused) -> Any:
     if code is Refusal.NOT_ELIGIBLE:
         reason = str(refusal.details.get("reason", ""))
         return render_template("online/refused.html", election=election, title=_("U kunt geen verklaring afleggen"),
-                               message=VOTER_INELIGIBLE.get(reason, refusal.message))
+                               message=VOTER_INELIGIBLE.get(reason, refusal_message(refusal)))
     if code in (Refusal.WRONG_KIESKRING, Refusal.UNKNOWN_LIST):
         return render_template("online/refused.html", election=election, title=_("Deze lijst kunt u niet kiezen"),
                                message=_("Deze lijst doet niet mee in de kieskring waar u woont. Er is niets "
                                          "vastgelegd. Kies een lijst uit uw eigen kieskring."),
                                back=url_for("online.choose", election=election.identifier)), 422
     return render_template("online/refused.html", election=election, title=_("Niet vastgelegd"),
-                           message=refusal.message or _("Er is niets vastgelegd."))
+                           message=refusal_message(refusal) or _("Er is niets vastgelegd."))
 
 
 def _choices(check: VoterCheck) -> list[tuple[str, str]]:
-    return [(str(cl.id), cl.label) for cl, _link in check.lists]
+    return [(str(cl.id), cl.page_label) for cl, _link in check.lists]
 
 
 @online.get("/verklaren/<election>/")

@@ -141,7 +141,8 @@ def blank_form(election: str, list_id: int, kieskring: int) -> Response:
     try:
         pdf = blank_h4_pdf(db.session, candidate_list.id, kieskring)
     except DocumentNotFound:
-        raise PageNotFound(f"{candidate_list.label} doet niet mee in kieskring {kieskring}.") from None
+        raise PageNotFound(_("%(list)s doet niet mee in kieskring %(number)s.", list=candidate_list.page_label,
+                             number=kieskring)) from None
     response = Response(pdf, mimetype="application/pdf")
     response.headers["Content-Disposition"] = \
         f'inline; filename="model-h4-lijst-{candidate_list.id}-kieskring-{kieskring}.pdf"'

@@ -20,6 +20,10 @@ class Person:
         """Follow a link or press a button."""
         raise NotImplementedError
 
+    def start(self, target: Any) -> None:
+        """Press a button whose answer takes a while, and look at the page before the answer comes."""
+        self.click(target)
+
     def fill(self, field: Any, text: str) -> None:
         raise NotImplementedError
 
@@ -40,6 +44,9 @@ class Mouse(Person):
 
     def click(self, target: Any) -> None:
         target.click()
+
+    def start(self, target: Any) -> None:
+        target.click(no_wait_after=True)  # the next page is still on its way
 
     def fill(self, field: Any, text: str) -> None:
         field.click()

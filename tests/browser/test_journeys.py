@@ -22,7 +22,7 @@ from registry.domain import Channel
 from registry.elections import services as elections
 from registry.elections.models import CandidateList
 from registry.people import person_registry
-from tests.browser.person import Person
+from tests.browser.person import Mouse, Person
 from tests.conftest import bsn
 
 pytestmark = pytest.mark.browser
@@ -54,6 +54,14 @@ def mock_login(page: Any, person: Person, audit: Any, who: str) -> None:
         person.click(form.get_by_role("button", name="Inloggen met DigiD"))
 
 
+def clerk_step1(page: Any, person: Person, number: str) -> None:
+    """The clerk's step 1: the voter's BSN and the Dutch passport the clerk has in hand."""
+    person.fill(page.get_by_label("BSN van de kiezer"), number)
+    person.select(page.get_by_label("Soort identiteitsbewijs"), "Paspoort")
+    person.fill(page.get_by_label("Documentnummer"), "NW4K82PL1")
+    person.click(page.get_by_role("button", name="Controleer kiezer"))
+
+
 def test_clerk_journey(live_server: str, open_tk2025: Any, page: Any, person: Person, audit: Any) -> None:
     """A clerk of Haarlem logs in with eHerkenning, records a walk-in voter's declaration for Volt, sees
     the receipt, and on a second attempt for the same voter is told it already exists — not for which list."""
@@ -76,10 +84,7 @@ def test_clerk_journey(live_server: str, open_tk2025: Any, page: Any, person: Pe
     expect(heading(page)).to_have_text("Ondersteuningsverklaring vastleggen")
     expect(main(page)).to_contain_text("Stap 1 van 3")
     audit.check(page, "balie-stap-1")
-    person.fill(page.get_by_label("BSN van de kiezer"), bsn(COUNTER_VOTER))
-    person.select(page.get_by_label("Soort identiteitsbewijs"), "Paspoort")
-    person.fill(page.get_by_label("Documentnummer"), "NW4K82PL1")
-    person.click(page.get_by_role("button", name="Controleer kiezer"))
+    clerk_step1(page, person, bsn(COUNTER_VOTER))
 
     # Step 2: compare name and birth date with the document, choose the list, confirm.
     expect(heading(page)).to_have_text("Kies de lijst en bevestig")
@@ -105,10 +110,7 @@ def test_clerk_journey(live_server: str, open_tk2025: Any, page: Any, person: Pe
     # The same voter again: refused, and the page does not say which list she supports.
     person.click(page.get_by_role("link", name="Volgende kiezer"))
     expect(heading(page)).to_have_text("Ondersteuningsverklaring vastleggen")
-    person.fill(page.get_by_label("BSN van de kiezer"), bsn(COUNTER_VOTER))
-    person.select(page.get_by_label("Soort identiteitsbewijs"), "Paspoort")
-    person.fill(page.get_by_label("Documentnummer"), "NW4K82PL1")
-    person.click(page.get_by_role("button", name="Controleer kiezer"))
+    clerk_step1(page, person, bsn(COUNTER_VOTER))
     expect(heading(page)).to_have_text("Niet vastgelegd")
     refusal = main(page)
     expect(refusal.get_by_role("alert")).to_contain_text("al een ondersteuningsverklaring afgelegd")
@@ -191,10 +193,24 @@ def test_csb_journey(live_server: str, collected_tk2025: Any, page: Any, person:
     expect(overview).to_contain_text("In totaal 2 verklaringen: 2 geldig")
     audit.check(page, "csb-overzicht", docs="csb-overzicht")
 
-    # The examination (art. I 1): a deliberate act, confirmed with a tick.
+    # The examination (art. I 1): a deliberate act, confirmed with a tick. While it runs the button is
+    # disabled and the page says it is working. The test holds the first submission in the page (after
+    # static/js/busy.js has seen it, and only if busy.js let it go) to look, then lets it go on.
+    page.evaluate("""() => window.addEventListener("submit", (event) => {
+        if (window.heldForm) { return; }
+        window.heldForm = event.target; window.busyLetItGo = !event.defaultPrevented;
+        event.preventDefault();
+    })""")
     person.check(page.get_by_label(re.compile("Ik bevestig dat het centraal stembureau")))
     person.click(page.get_by_role("button", name="Onderzoek houden"))
+    expect(main(page).locator("[aria-live=polite]").filter(has_text="Bezig")).to_have_text(
+        "Bezig met het onderzoek… Sluit deze pagina niet.")
+    expect(page.get_by_role("button", name="Onderzoek houden")).to_be_disabled()
+    assert page.evaluate("() => window.busyLetItGo") is True
+    audit.check(page, "csb-onderzoek-bezig")
+    page.evaluate("() => window.heldForm.submit()")  # on its way, as busy.js left it
     expect(main(page).get_by_role("status")).to_contain_text("Het onderzoek is gehouden")
+    assert "gedaan=onderzoek" in page.url  # the result page, by a redirect: reloading it repeats nothing
     audit.check(page, "csb-onderzoek-gehouden")
     with page.expect_download() as report:
         person.click(page.get_by_role("link", name="Proces-verbaal van het onderzoek (PDF)"))
@@ -222,4 +238,35 @@ def test_csb_journey(live_server: str, collected_tk2025: Any, page: Any, person:
         person.click(page.get_by_role("link", name=re.compile("Dossier voor deze lijst")))
     assert dossier.value.suggested_filename.endswith(".zip"), dossier.value.suggested_filename
     assert zipfile.is_zipfile(dossier.value.path())
+    audit.assert_clean()
+
+
+def test_back_after_the_clerks_receipt_shows_step_2_again(live_server: str, open_tk2025: Any, page: Any,
+                                                          audit: Any) -> None:
+    """Post/redirect/get at the counter: step 1 → step 2 → receipt, then the browser's Back shows step 2
+    again (not "Confirm Form Resubmission"), saying the declaration is recorded; Forward is the receipt."""
+    person = Mouse()
+    page.goto(live_server + "/login")
+    person.click(page.get_by_role("link", name="Inloggen met eHerkenning"))
+    mock_login(page, person, audit, "Baliemedewerker gemeente Haarlem (GM0392)")
+    page.goto(live_server + "/balie/TK2025/")
+    expect(heading(page)).to_have_text("Ondersteuningsverklaring vastleggen")
+    clerk_step1(page, person, bsn(COUNTER_VOTER))
+    expect(heading(page)).to_have_text("Kies de lijst en bevestig")
+    assert page.url.endswith("/balie/TK2025/kiezer") and bsn(COUNTER_VOTER) not in page.url
+    person.choose(page.get_by_role("radio", name=re.compile(rf"^Lijst \d+: {LIST}$")))
+    person.check(page.get_by_label(re.compile("Ik heb het identiteitsbewijs gezien")))
+    person.click(page.get_by_role("button", name="Verklaring vastleggen"))
+    expect(heading(page)).to_have_text("Verklaring vastgelegd")
+    receipt_url = page.url
+
+    page.go_back()
+    expect(heading(page)).to_have_text("Kies de lijst en bevestig")
+    expect(main(page)).to_contain_text("Stap 2 van 3")
+    expect(main(page)).to_contain_text("Anne-Marie Brouwer-de Jong")
+    expect(main(page).get_by_role("status")).to_contain_text("Deze verklaring is al vastgelegd.")
+    audit.check(page, "balie-terug-naar-stap-2")
+    page.go_forward()
+    expect(heading(page)).to_have_text("Verklaring vastgelegd")
+    assert page.url == receipt_url
     audit.assert_clean()

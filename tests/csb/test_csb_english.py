@@ -80,3 +80,35 @@ def test_the_csb_pages_stay_dutch_by_default(login_as, session, three_for_volt, 
     assert "<h1>Centraal stembureau: " in overview and "Stand van zaken" in overview
     page = html(member.get(f"/csb/TK2025/lijsten/{list_id('Volt')}"))
     assert "Geldige verklaringen per kieskring" in page and "tekort: 27" in page and ">kk 10<" in page
+
+
+def test_the_long_acts_say_they_are_working_with_a_script_the_csp_allows(login_as, session, three_for_volt,
+                                                                        page_audit):
+    """The examination's form carries the text static/js/busy.js announces in its aria-live region, in the
+    page's language; the script is a file of this site with this response's nonce, no inline code."""
+    member = login_as("csb:TK2025")
+    response = member.get("/csb/TK2025")
+    overview = html(response)
+    assert 'data-busy="Bezig met het onderzoek… Sluit deze pagina niet."' in overview
+    assert '<p class="busy-status" aria-live="polite" data-busy-status></p>' in overview
+    nonce = re.search(r"'nonce-([^']+)'", response.headers["Content-Security-Policy"]).group(1)
+    assert f'<script src="/static/js/busy.js" nonce="{nonce}" defer></script>' in overview
+    script = member.get("/static/js/busy.js")
+    assert script.status_code == 200 and "data-busy-status" in script.get_data(as_text=True)
+    english = html(english_member(login_as).get("/csb/TK2025"))
+    assert 'data-busy="Holding the examination… Do not close this page."' in english
+
+
+def test_the_decision_says_it_is_working_too(app, login_as, session, three_for_volt, page_audit):
+    from sqlalchemy import select
+
+    from registry.csb import services as csb
+    from registry.elections.models import Election
+
+    election = session.scalar(select(Election).where(Election.identifier == "TK2025"))
+    with app.test_request_context("/"):
+        csb.hold_examination(session, election, "csb:test",
+                             now=csb.calendar(election, csb.sessions(session, election)).examination_from)
+    overview = html(login_as("csb:TK2025").get("/csb/TK2025"))
+    assert 'data-busy="Bezig met de beslissing… Sluit deze pagina niet."' in overview
+    assert "Beslissing nemen" in overview and 'aria-live="polite" data-busy-status' in overview

@@ -42,7 +42,7 @@ def hidden(page: str, name: str) -> str:
 
 
 def list_value(page: str, designation: str) -> str:
-    return re.search(rf'value="(\d+)"[^>]*>\s*<label[^>]*>Lijst \d+: {re.escape(designation)}<', page).group(1)
+    return re.search(rf'value="(\d+)"[^>]*>\s*<label[^>]*>(?:Lijst|List) \d+: {re.escape(designation)}<', page).group(1)
 
 
 def list_id(designation: str) -> int:

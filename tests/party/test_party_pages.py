@@ -175,7 +175,7 @@ def test_a_changed_list_is_a_new_version_and_old_declarations_stay_with_the_old_
     agent = login_as("agent:Volt")
     volt = list_id("Volt")
     form = html(agent.get(f"/partij/TK2025/formulier?lijst={volt}"))
-    assert "al 1 verklaringen" in form
+    assert "al 1 verklaring." in form
     current = re.search(r'<textarea[^>]*>\r?\n?(.*?)</textarea>', form, re.S).group(1)
     unchanged = fill_in(agent, current.replace("&#39;", "'"), ["10"], lijst=volt)
     assert unchanged.status_code == 303 and unchanged.location.endswith("ingediend=ongewijzigd")

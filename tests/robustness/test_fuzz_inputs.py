@@ -294,7 +294,8 @@ def test_counter_step_one_with_any_bsn_and_document(client, session, open_tk2025
                 "document_number": document_number}
         query = {"gemeente": municipality} if municipality is not None else {}
         response = client.post(COUNTER, data={k: v for k, v in data.items() if v is not None}, query_string=query)
-        assert_dutch_page(response, ok=(200,))
+        assert_dutch_page(response, ok=(200, 303))  # 303: to step 2's page (post/redirect/get)
+        assert bsn("voter_haarlem_1") not in response.headers.get("Location", "")
 
     run()
     # Step 1 only checks; it never records a declaration. Its one write is the lookup's audit event.
@@ -307,7 +308,8 @@ def test_counter_confirmation_with_tampered_hidden_fields(client, session, open_
     login(client, "clerk:GM0392")
     token = csrf(client.get(COUNTER).get_data(as_text=True))
     step2 = client.post(COUNTER, data={"csrf_token": token, "bsn": bsn("voter_haarlem_1"),
-                                       "document_type": "paspoort", "document_number": "NW4K82PL1"})
+                                       "document_type": "paspoort", "document_number": "NW4K82PL1"},
+                        follow_redirects=True)
     page = step2.get_data(as_text=True)
     sealed = hidden(page, "token")
     lists = [str(i) for i in haarlem_lists(session)]

@@ -97,7 +97,7 @@ def counter_day(login_as: Any, evidence: Evidence) -> list[str]:
 
     def step1(number: str, document_number: str = "NW4K82PL1") -> Any:
         return clerk.post(COUNTER, data={"csrf_token": token, "bsn": number, "document_type": "paspoort",
-                                         "document_number": document_number})
+                                         "document_number": document_number}, follow_redirects=True)
 
     walk_in = bsn("voter_haarlem_1")
     step2 = step1(dotted(walk_in))
