@@ -46,7 +46,8 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "ONLINE_BUSY_RETRY_AFTER": ("60", "seconds in Retry-After on the busy page"),
     "API_MAX_CONCURRENT": ("8", "declaration API requests handled at once per process; one more gets 503 + "
                                 "Retry-After (sheds a burst under gunicorn's gthread worker)"),
-    "API_QUEUE": ("0", "declaration API requests per process that may wait for a slot; one more gets 503 at once"),
+    "API_QUEUE": ("0", "declaration API requests per process that may wait for a slot; one more gets 503 at once "
+                       "(0: none wait, so a saturated process refuses before Flask, registry.admission.Shedder)"),
     "API_QUEUE_WAIT_MS": ("500", "how long such a request waits for a slot before it gets 503"),
     "PROGRESS_MAX_AGE": ("5", "seconds before the party progress aggregates are recomputed"),
     "DOSSIER_SIGNING_KEY_FILE": (None, "PEM file (PKCS#8, unencrypted) with the Ed25519 key that signs dossiers; "
