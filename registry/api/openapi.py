@@ -38,7 +38,6 @@ PROBLEM_SLUGS: dict[str, str] = {
     "idempotency-key-missing": "no Idempotency-Key header",
     "idempotency-key-invalid": "an Idempotency-Key outside its pattern",
     "idempotency-key-reused": "this Idempotency-Key belongs to a different request",
-    "request-in-flight": "a request with this Idempotency-Key is still being handled; see Retry-After",
     "invalid-request": "the body is not a JSON object (400) or a member is wrong (422, with a JSON pointer)",
     "signing-key-unavailable": "the dossier signing key (or the transparency log's head key) cannot be used",
     "unknown-receipt": "no declaration with this receipt code in this election (or it was destroyed, I 19)",
@@ -417,7 +416,7 @@ def openapi_document(refusal_status: Mapping[str, int]) -> dict[str, Any]:
     refusals = _refusals(refusal_status)
     # What a single declaration can answer besides 201; a batch item's result is one of these too.
     declaration_problems = _merge(refusals, {
-        400: ["idempotency-key-missing", "idempotency-key-invalid"], 409: ["request-in-flight"],
+        400: ["idempotency-key-missing", "idempotency-key-invalid"],
         422: ["idempotency-key-reused"], 503: ["service-unavailable"]})
     batch_item = {slug for slugs in declaration_problems.values() for slug in slugs} - {
         "idempotency-key-missing", "idempotency-key-invalid"} | {"invalid-request"}
