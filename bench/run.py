@@ -16,8 +16,9 @@ Scenarios (``--only`` names):
 
     sustained  declarations/s through POST /api/v1/elections/TK2025/declarations (bearer token of a clerk,
                Idempotency-Key, every rule, BRP lookup, pseudonym, encryption, audit, unique constraint),
-               p50/p99; in the same run the trivial endpoint and raw psycopg single-row inserts at the same
-               concurrency, and the ratios; then the same API on SQLite ("database is locked" counted)
+               p50/p99; again with the transparency log's sealer running every second (and the delay from
+               recording to inclusion); in the same run the trivial endpoint and raw psycopg single-row inserts
+               at the same concurrency, and the ratios; then the same API on SQLite ("database is locked" counted)
     burst      1,000 declarations/s offered for 30 s (open loop): answered within 1 s with 2xx or
                503 + Retry-After, and every acknowledged declaration found in the database afterwards
     progress   GET …/lists/<id>/progress as a party agent
@@ -211,6 +212,26 @@ class Bench:
                 process.kill()
                 process.wait()
 
+    @contextlib.contextmanager
+    def sealer(self, url: str, interval: int = 1) -> Iterator[None]:
+        """The transparency log's single sealer (``flask --app app log run``), with the app's settings."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("STEUNREGISTER_", "GUNICORN_"))}
+        env.update({f"STEUNREGISTER_{k}": v for k, v in self.settings(url).items()})
+        log_path = self.tmp / "sealer.log"
+        with open(log_path, "wb") as log:
+            process = subprocess.Popen(  # noqa: S603  our own CLI
+                [sys.executable, "-m", "flask", "--app", "app", "log", "run", "--interval", str(interval)],
+                cwd=PROJECT_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            yield
+        finally:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
     def close(self) -> None:
         if self.pg is not None:
             self.pg.remove()
@@ -354,6 +375,21 @@ def scenario_sustained(bench: Bench) -> None:
     api = loadgen.summarise(outcomes, sizes.sustained)
     print(f"  registry API (PostgreSQL): {api.line()}", flush=True)
 
+    # The same, with the transparency log's sealer appending and signing every second next to it (the
+    # declarations of the run above are sealed first: the delays below are those of this run's own).
+    sealing_delays(bench, url, seal_first=True)
+    with bench.sealer(url), bench.gunicorn(url) as target:
+        token = bearer_token(target, "clerk:GM0392")
+        warm, _ = declaration_requests(bench, "bench_main", token, volt, warm_capacity)
+        loadgen.closed_loop(target, warm, args.concurrency, sizes.warmup)
+        make, _ = declaration_requests(bench, "bench_main", token, volt, capacity)
+        since = datetime.now(UTC)
+        logged = loadgen.summarise(loadgen.closed_loop(target, make, args.concurrency, sizes.sustained),
+                                   sizes.sustained)
+        time.sleep(2.5)  # the sealer's next rounds take in the last declarations of the run
+    delays = sealing_delays(bench, url, since=since)
+    print(f"  registry API with the log sealing every second: {logged.line()}", flush=True)
+
     trivial_app.create_table(_plain(url))
     body = json.dumps({"list": volt, "bsn": "000000000", "identity_document": PASSPORT}).encode()
 
@@ -371,7 +407,8 @@ def scenario_sustained(bench: Bench) -> None:
     ratio = api.per_second / trivial.per_second if trivial.per_second else 0.0
     ratio_raw = api.per_second / raw if raw else 0.0
     errors = sum(n for status, n in api.statuses.items() if status >= 500 or status == 0)
-    bench.raw["sustained_postgresql"] = {"api": asdict(api), "trivial": asdict(trivial), "raw_per_second": raw}
+    bench.raw["sustained_postgresql"] = {"api": asdict(api), "trivial": asdict(trivial), "raw_per_second": raw,
+                                         "with_log": asdict(logged), "sealing_delays": delays}
     bench.rows += [
         Row("Sustained declarations/s (API, PostgreSQL)", "PostgreSQL", f"{api.per_second:,.0f}/s", "≥ 500/s",
             _met(api.per_second >= 500), f"{api.ok:,} recorded in {sizes.sustained:.0f} s; {errors} 5xx/no answer"),
@@ -382,6 +419,12 @@ def scenario_sustained(bench: Bench) -> None:
         Row("  raw psycopg single-row inserts, same concurrency", "PostgreSQL", f"{raw:,.0f}/s", "", None),
         Row("  ratio registry / trivial endpoint", "PostgreSQL", f"{ratio:.2f}", "≥ 0.75", _met(ratio >= 0.75),
             f"registry / raw inserts: {ratio_raw:.2f}"),
+        Row("  with the transparency log's sealer running (every 1 s)", "PostgreSQL",
+            f"{logged.per_second:,.0f}/s (p99 {logged.p99_ms:.0f} ms) = "
+            f"{logged.per_second / api.per_second if api.per_second else 0:.2f} × without", "≥ 500/s",
+            _met(logged.per_second >= 500),
+            f"recording → in the log: median {delays['median']:.1f} s, p95 {delays['p95']:.1f} s, "
+            f"max {delays['max']:.1f} s over {delays['leaves']:,} leaves" if delays["leaves"] else "no leaves"),
     ]
 
     url = bench.database("sqlite", "bench_main")
@@ -401,6 +444,33 @@ def scenario_sustained(bench: Bench) -> None:
             f"p50 {lite.p50_ms:.0f} ms, p99 {lite.p99_ms:.0f} ms; {errors} 5xx/no answer"),
         Row("  \"database is locked\" reaching a client", "SQLite", str(lite.locked), "0", _met(lite.locked == 0)),
     ]
+
+
+def sealing_delays(bench: Bench, url: str, since: datetime | None = None,
+                   seal_first: bool = False) -> dict[str, float]:
+    """Seconds from recording to inclusion in the transparency log, per declaration recorded since ``since``
+    (``seal_first``: seal what is pending first, in this process)."""
+    from sqlalchemy import select
+
+    from registry.db import db
+    from registry.declarations.models import Declaration
+    from registry.transparency import services as transparency
+    from registry.transparency.models import LogLeaf
+
+    app = bench.app(url)
+    with app.app_context():
+        if seal_first:
+            list(transparency.seal_all(db.session))
+        rows = db.session.execute(select(Declaration.recorded_at, LogLeaf.appended_at)
+                                  .join(LogLeaf, LogLeaf.declaration_id == Declaration.id)
+                                  .where(Declaration.recorded_at >= (since or datetime.min.replace(tzinfo=UTC)))).all()
+        delays = sorted((appended - recorded).total_seconds() for recorded, appended in rows)
+        db.session.remove()
+        db.engine.dispose()
+    if not delays:
+        return {"leaves": 0, "median": 0.0, "p95": 0.0, "max": 0.0}
+    return {"leaves": len(delays), "median": delays[len(delays) // 2],
+            "p95": delays[min(len(delays) - 1, int(len(delays) * 0.95))], "max": delays[-1]}
 
 
 def raw_inserts(url: str, concurrency: int, seconds: float) -> float:
@@ -1038,7 +1108,7 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown scenario(s): {', '.join(sorted(unknown))}")
     sizes = QUICK if args.quick else FULL
-    voters = args.voters or int((2 * sizes.warmup + sizes.sustained) * MAX_RATE
+    voters = args.voters or int((3 * sizes.warmup + 2 * sizes.sustained) * MAX_RATE
                                 + sizes.burst_rate * sizes.burst * 1.1 + sizes.lookups + 1000)
     tmp = Path(tempfile.mkdtemp(prefix="steunregister-bench-"))
     bench = Bench(args, sizes, tmp)

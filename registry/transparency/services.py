@@ -169,7 +169,7 @@ def _due_kinds(session: Session, election: Election, changed: bool, now: datetim
 def seal(session: Session, election: Election, now: datetime | None = None) -> SealResult:
     """Append a leaf for every committed declaration of ``election`` not yet in its log (in id order) and
     sign the heads that are due. Commits; safe to run from any number of processes at once."""
-    now = now or utcnow()
+    given, now = now, now or utcnow()
     identifier = election.identifier
     begin_write(session)
     try:
@@ -183,9 +183,13 @@ def seal(session: Session, election: Election, now: datetime | None = None) -> S
             if not pending:
                 break
             cipher = election_cipher(session, election)  # ElectionKeysDestroyed: nothing can be added after I 19
+            # When the leaves are appended: after the lock and the read, so never before a declaration's own
+            # recording time (which is what the sealing delay is measured from).
+            appended_at = given or utcnow()
             session.execute(insert(LogLeaf), [
                 {"election_id": election.id, "leaf_index": state.size + offset,
-                 "leaf_hash": leaf_hash(LeafFacts(*row).record(cipher)), "declaration_id": row[0], "appended_at": now}
+                 "leaf_hash": leaf_hash(LeafFacts(*row).record(cipher)), "declaration_id": row[0],
+                 "appended_at": appended_at}
                 for offset, row in enumerate(pending)])
             state.size += len(pending)
             appended += len(pending)
