@@ -27,8 +27,7 @@ from flask_babel import Babel, get_locale, refresh
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
-from registry.calendar_utils import AMS
-from registry.documents.services import dutch_date, dutch_time
+from registry.calendar_utils import AMS, dutch_date, dutch_time
 
 log = logging.getLogger("registry.i18n")
 
@@ -65,7 +64,7 @@ def has_control_characters(text: str) -> bool:
 
 
 # Dates on pages: one style, "5 december 2026" and "15.00 uur" in Dutch, "5 December 2026" and "15:00" on
-# English pages. Printed documents stay Dutch (registry.documents.services.dutch_date).
+# English pages. Printed documents stay Dutch (registry.calendar_utils.dutch_date).
 ENGLISH_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
                   "October", "November", "December")
 
