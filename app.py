@@ -14,11 +14,17 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+import auth
 from registry import config as config_module
 from registry.body_deadline import BodyDeadline
+from registry.cli import register_commands
 from registry.extensions import db, migrate
+from registry.i18n import init_i18n
+from registry.people import person_registry_from_settings
 from registry.privacy import logging as privacy_logging
 from registry.privacy.keys import KeyConfigurationError, KeyRing, load_master_key
+from registry.routes import register_blueprints
+from registry.security import init_security
 
 PROJECT_DIR = Path(__file__).resolve().parent
 
@@ -71,27 +77,21 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(PROJECT_DIR / "migrations"))
 
     # 5. The person register (BRP): a real endpoint when configured, else the fixture file.
-    from registry.people import person_registry_from_settings
 
     app.extensions["steunregister.brp"] = person_registry_from_settings(settings)
 
     # 6. Identity first (auth.init_app: login settings, server-side sessions, CSRF protection; refuses a
     #    production configuration that enables the mock issuer), then blueprints and their access
     #    rules, then the command-line groups.
-    import auth
 
     auth.init_app(app)
     # 7. Security headers (CSP nonce, HSTS, no-store…) on every response, and the page language
     #    (Dutch by default, English on request).
-    from registry.i18n import init_i18n
-    from registry.security import init_security
 
     init_security(app)
     init_i18n(app)
-    from registry.routes import register_blueprints
 
     register_blueprints(app)
-    from registry.cli import register_commands
 
     register_commands(app)
     # Outermost: every read of a request body, by any layer, ends by the deadline.

@@ -25,6 +25,7 @@ from flask_limiter import Limiter, RequestLimit
 from flask_limiter.errors import RateLimitExceeded
 from flask_limiter.util import get_remote_address
 
+from auth.access import current_identity
 from registry.problems import problem
 
 log = logging.getLogger("registry.limits")
@@ -81,8 +82,6 @@ def per_client_limit() -> str:
 
 def session_key() -> str:
     """The logged-in person (their pseudonymous login subject), else the address."""
-    from auth.access import current_identity
-
     identity = current_identity()
     return identity.actor if identity is not None else get_remote_address()
 

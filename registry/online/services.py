@@ -19,10 +19,11 @@ from sqlalchemy.orm import Session
 
 from registry.admission import SlotGuard
 from registry.calendar_utils import local
-from registry.db import utcnow
+from registry.db import db, utcnow
 from registry.declarations.models import Declaration
 from registry.domain import Ineligible, normalize_bsn
 from registry.elections.models import CandidateList, District, Election
+from registry.elections.phase import accepting
 from registry.privacy.keys import ElectionKeysDestroyed
 from registry.privacy.services import election_cipher
 
@@ -106,9 +107,6 @@ def retry_time(seconds: int, now: datetime | None = None) -> str:
 
 def window_open(election: Election, now: datetime | None = None) -> bool:
     """The window (H 4 lid 3), or after the CSB's examination a repair period (I 2): see csb.services."""
-    from registry.db import db
-    from registry.elections.phase import accepting
-
     return accepting(db.session, election, now or utcnow())
 
 

@@ -17,6 +17,7 @@ from werkzeug.exceptions import NotFound
 from auth.access import Identity, current_identity, role_required
 from registry.csb.phase import countdown, list_outcome, shortage_notice_pdf
 from registry.db import db
+from registry.documents import DocumentNotFound, blank_h4_pdf
 from registry.elections.models import CandidateList, District, Election, ListDistrict, ListVersion
 from registry.eml import Candidate
 from registry.i18n import page_datetime
@@ -134,8 +135,6 @@ def shortage_notice(election: str, list_id: int) -> Response:
 def blank_form(election: str, list_id: int, kieskring: int) -> Response:
     """Model H 4, pre-filled with this list as it now stands in this kieskring, for voters who sign on
     paper at the counter of their municipality."""
-    from registry.documents import DocumentNotFound, blank_h4_pdf
-
     record = _election(election)
     candidate_list = _own_list(record, list_id)
     try:
