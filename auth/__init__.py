@@ -22,7 +22,6 @@ from typing import Any
 from flask import Flask, g, request
 
 from auth import settings as auth_settings
-from registry.config import whole_number
 from registry.problems import problem
 
 
@@ -39,7 +38,6 @@ def init_app(app: Flask) -> None:
         conf = auth_settings.load(app.config["STEUNREGISTER"], app.instance_path)
     except auth_settings.AuthConfigurationError as exc:
         raise RuntimeError(str(exc)) from exc
-    whole_number(app.config["STEUNREGISTER"], "LOGIN_PENDING_MAX", minimum=1)  # a typo stops the start
     state = services.AuthState(app, conf)
     app.extensions[services.EXTENSION] = state
     app.extensions[RESOLVERS] = IdentityResolvers(services.identity_from_session_cookie,

@@ -149,16 +149,22 @@ def test_access_rules_import_no_other_auth_module():
     assert not theirs, {t: imports()[("auth.access", t)] for t in theirs}
 
 
-def test_print_the_layers(capsys):
+def markdown_layers() -> str:
+    """The table of docs/architecture.md's "Package layers", bottom floor first."""
+    rows = ["| floor | packages (each imports only from floors below it) |", "|---|---|"]
+    for level, members in enumerate(layers(graph())):
+        rows.append(f"| {level} | {' · '.join(f'`{m}`' for m in members)} |")
+    return "\n".join(rows) + "\n"
+
+
+def test_the_documented_layers_are_the_graph(capsys):
     with capsys.disabled():
-        print()
-        for level, members in enumerate(layers(graph())):
-            print(f"  {level:2d}  {' '.join(members)}")
+        print("\n" + markdown_layers())
+    documented = (PROJECT / "docs" / "architecture.md").read_text()
+    assert markdown_layers() in documented, "docs/architecture.md: regenerate (python tests/test_architecture.py)"
 
 
 if __name__ == "__main__":
-    nodes = graph()
-    for component in cycles(nodes):
+    for component in cycles(graph()):
         print("CYCLE", *_edges_within(component), sep="\n  ")
-    for level, members in enumerate(layers(nodes)):
-        print(f"{level:2d}  {' '.join(members)}")
+    print(markdown_layers(), end="")

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from registry.admission import SlotGuard
 from registry.calendar_utils import local
+from registry.config import value
 from registry.db import db, utcnow
 from registry.declarations.models import Declaration
 from registry.domain import Ineligible, normalize_bsn
@@ -28,12 +29,6 @@ from registry.privacy.keys import ElectionKeysDestroyed
 from registry.privacy.services import election_cipher
 
 GUARD_EXTENSION = "steunregister.online_guard"
-
-# name -> default; see the report of issue 5 for registry/config.py.
-DEFAULTS: dict[str, str] = {
-    "ONLINE_MAX_CONCURRENT": "16",  # confirmations handled at once per process; more get "busy"
-    "ONLINE_BUSY_RETRY_AFTER": "60",  # seconds a voter is asked to wait when it is busy
-}
 
 STATUS_REGISTERED = "registered"
 STATUS_VOID_MULTIPLE = "void-multiple"
@@ -67,17 +62,8 @@ VOTER_INELIGIBLE = {
 }
 
 
-def setting(name: str, app: Flask | None = None) -> str:
-    settings = (app or current_app).config.get("STEUNREGISTER") or {}
-    value = settings.get(name)
-    return str(value) if value not in (None, "") else DEFAULTS[name]
-
-
 def _positive_int(name: str, app: Flask | None = None) -> int:
-    try:
-        return max(1, int(setting(name, app)))
-    except ValueError:
-        return int(DEFAULTS[name])
+    return int(value((app or current_app).config.get("STEUNREGISTER"), name))
 
 
 # --- the concurrency guard ---------------------------------------------------------------------------
