@@ -16,6 +16,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 import auth
 from registry import config as config_module
+from registry.admission import Shedder
+from registry.api.routes import DECLARATION_PATHS, GUARD
 from registry.body_deadline import BodyDeadline
 from registry.cli import register_commands
 from registry.config import value as setting
@@ -84,20 +86,18 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     # 6. Identity first (auth.init_app: login settings, server-side sessions, CSRF protection; refuses a
     #    production configuration that enables the mock issuer), then blueprints and their access
     #    rules, then the command-line groups.
-
     auth.init_app(app)
     # 7. Security headers (CSP nonce, HSTS, no-store…) on every response, and the page language
     #    (Dutch by default, English on request).
-
     init_security(app)
     init_i18n(app)
-
     register_blueprints(app)
-
     register_commands(app)
-    # Outermost: every read of a request body, by any layer, ends by the deadline.
+    # Every read of a request body, by any layer, ends by the deadline.
     app.wsgi_app = BodyDeadline(  # type: ignore[method-assign]
         app.wsgi_app, setting(settings, "BODY_TIMEOUT"))
+    # Outermost: in a burst, the declarations this process cannot take are refused before anything else.
+    app.wsgi_app = Shedder(app.wsgi_app, app.extensions[GUARD], DECLARATION_PATHS)  # type: ignore[method-assign]
     return app
 
 

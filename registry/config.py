@@ -173,10 +173,10 @@ SETTINGS: dict[str, Setting] = {
     "ONLINE_MAX_CONCURRENT": Setting("16", whole(1),
             "online confirmations handled at once per process; one more gets a 503 page"),
     "ONLINE_BUSY_RETRY_AFTER": Setting("60", whole(1), "seconds in Retry-After on the busy page"),
-    "API_MAX_CONCURRENT": Setting("4", whole(1),
+    "API_MAX_CONCURRENT": Setting("8", whole(1),
             "declaration API requests handled at once per process; one more gets 503 + Retry-After (sheds a burst"
             " under gunicorn's gthread worker)"),
-    "API_QUEUE": Setting("8", whole(0),
+    "API_QUEUE": Setting("0", whole(0),
             "declaration API requests per process that may wait for a slot; one more gets 503 at once"),
     "API_QUEUE_WAIT_MS": Setting("500", whole(0), "how long such a request waits for a slot before it gets 503"),
     "PROGRESS_MAX_AGE": Setting("5", seconds(), "seconds before the party progress aggregates are recomputed"),

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -78,11 +81,81 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
+# SQLite has one write lock. A writer that finds it taken sleeps in SQLite's busy handler (up to 100 ms a
+# time, however soon the lock is free): under load most of a writer's latency. So writers queue first on
+# locks that hand over at once: a Python lock among the threads of one process, then an flock on a file
+# beside the database among processes (gunicorn's workers). SQLite's busy handler then has nothing to wait
+# for; it still decides for a writer that could not take these (an in-memory database, a read-only folder).
+WRITER_WAIT_SECONDS = 30.0
+_HELD = "steunregister_sqlite_writer"
+
+
+class _Writers:
+    """The writer queue of one SQLite database in this process."""
+
+    def __init__(self, database: str) -> None:
+        self.thread_lock = threading.Lock()
+        self.file: int | None = None
+        if database and database != ":memory:":
+            try:
+                self.file = os.open(database + ".writers", os.O_RDWR | os.O_CREAT, 0o600)
+            except OSError:
+                self.file = None
+
+    def acquire(self) -> bool:
+        if not self.thread_lock.acquire(timeout=WRITER_WAIT_SECONDS):
+            return False
+        if self.file is not None:
+            fcntl.flock(self.file, fcntl.LOCK_EX)  # one thread per process gets here: no self-deadlock
+        return True
+
+    def release(self) -> None:
+        if self.file is not None:
+            fcntl.flock(self.file, fcntl.LOCK_UN)
+        self.thread_lock.release()
+
+
+_SQLITE_WRITERS: dict[str, _Writers] = {}
+_SQLITE_WRITERS_LOCK = threading.Lock()
+
+
+def _writers(database: str) -> _Writers:
+    with _SQLITE_WRITERS_LOCK:
+        writers = _SQLITE_WRITERS.get(database)
+        if writers is None:
+            writers = _SQLITE_WRITERS[database] = _Writers(database)
+        return writers
+
+
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(conn: Any) -> None:
     if conn.dialect.name == "sqlite":
         immediate = conn.get_execution_options().get(WRITE_OPTION)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        if immediate:
+            writers = _writers(str(conn.engine.url.database or ""))
+            if writers.acquire():  # else SQLite's own lock decides, as before
+                conn.info[_HELD] = writers
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        except BaseException:
+            _release_writer(conn.info)
+            raise
+
+
+def _release_writer(info: dict[str, Any]) -> None:
+    writers = info.pop(_HELD, None)
+    if writers is not None:
+        writers.release()
+
+
+@event.listens_for(Engine, "commit")
+def _sqlite_committed(conn: Any) -> None:
+    _release_writer(conn.info)
+
+
+@event.listens_for(Engine, "rollback")
+def _sqlite_rolled_back(conn: Any) -> None:
+    _release_writer(conn.info)
 
 
 WRITE_OPTION = "steunregister_write"
@@ -126,6 +199,7 @@ IDLE_PING_SECONDS = 5.0
 def _note_idle_since(_dbapi_connection: Any, record: Any) -> None:
     if record is not None:
         record.info["steunregister_idle_since"] = time.monotonic()
+        _release_writer(record.info)  # a writer whose transaction ended without commit or rollback
 
 
 @event.listens_for(Pool, "checkout")

@@ -380,3 +380,33 @@ def test_the_text_pattern_refuses_exactly_what_the_input_guard_refuses():
     for code in [*range(0x00, 0x80), 0xA0, 0x2028, 0xFFFD]:
         char = chr(code)
         assert (pattern.fullmatch(char) is None) == bool(FORBIDDEN.search(char)), hex(code)
+
+
+def test_a_saturated_process_sheds_a_declaration_before_flask(app, client, session, clerk_token, monkeypatch):
+    """Every slot held and no place to wait: the declaration is refused by the outermost WSGI layer
+    (registry.admission.Shedder) with the same 503 problem, headers included, and nothing is recorded. A
+    request without credentials still gets Flask's 401."""
+    from registry.api.routes import GUARD
+
+    guard = app.extensions[GUARD]
+    monkeypatch.setattr(guard, "queue", 0)
+    reached_flask = []
+    app.before_request_funcs.setdefault(None, []).insert(0, lambda: reached_flask.append(1))
+    held = [guard.try_acquire() for _ in range(guard.size)]
+    assert all(held) and guard.saturated()
+    try:
+        shed = declare(client, clerk_token, counter_body(session, "voter_haarlem_1"))
+        anonymous = client.post(f"{BASE}/declarations", json={}, headers={"Idempotency-Key": "x"})
+    finally:
+        for _ in held:
+            guard.release()
+        app.before_request_funcs[None].pop(0)
+    assert shed.status_code == 503 and shed.headers["Retry-After"] == "1" and slug(shed) == "busy"
+    assert "niets vastgelegd" in shed.get_json()["detail"]
+    assert shed.headers["Cache-Control"] == "no-store" and shed.headers["X-Content-Type-Options"] == "nosniff"
+    assert "frame-ancestors 'none'" in shed.headers["Content-Security-Policy"]
+    assert anonymous.status_code == 401
+    assert reached_flask == [1]  # only the anonymous one
+    assert count(session) == 0
+    assert not guard.saturated()
+    assert declare(client, clerk_token, counter_body(session, "voter_haarlem_1")).status_code == 201

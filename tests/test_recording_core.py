@@ -12,12 +12,13 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from auth.rp import tokens
 from registry.audit import services as audit
 from registry.db import begin_write, utcnow
 from registry.declarations.idempotency import Idempotency
+from registry.declarations.models import Declaration
 from registry.declarations.services import (
     DeclarationRequest,
     KeyReused,
@@ -34,7 +35,7 @@ from registry.elections.reference import read_version, reference_cache
 from registry.people import person_registry
 from tests.auth.helpers import bearer_token
 from tests.conftest import bsn
-from tests.test_api import counter_body, declare, open_tk2025  # noqa: F401  (the fixture)
+from tests.test_api import BASE, counter_body, declare, open_tk2025  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.usefixtures("open_tk2025")
 
@@ -181,3 +182,86 @@ def test_a_pooled_connection_killed_while_idle_is_replaced_not_a_503(app, client
     session.rollback()
     monkeypatch.setattr(db_module, "IDLE_PING_SECONDS", 0.0)
     assert declare(client, token, counter_body(session, "voter_haarlem_2")).status_code == 201
+
+
+def test_a_declaration_waiting_for_the_chain_while_the_window_closes_is_refused(app, client, session):
+    """The CSB counts under the audit chain's lock. A declaration that was checked before a change to the
+    reference data and reaches the chain only after that change committed is not linked at its old version:
+    it is checked again, and refused if the change says so (here: the window closed meanwhile)."""
+    import threading
+
+    from sqlalchemy import text as sql
+
+    from registry.audit.services import CHAIN_LOCK_ID
+    from registry.db import db
+
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("SQLite serialises writers with BEGIN IMMEDIATE; the chain is linked in Python")
+    token = bearer_token(client, "clerk:GM0392")
+    body = counter_body(session, "voter_haarlem_1")
+    session.rollback()
+    answer: dict[str, object] = {}
+    with db.engine.connect() as holder:
+        holder.execute(sql("SELECT pg_advisory_xact_lock(:id)"), {"id": CHAIN_LOCK_ID})
+
+        def declare_now() -> None:
+            response = app.test_client().post(f"{BASE}/declarations", json=body, headers={
+                "Authorization": f"Bearer {token}", "Idempotency-Key": str(uuid.uuid4())})
+            answer["status"], answer["body"] = response.status_code, response.get_json()
+
+        worker = threading.Thread(target=declare_now)
+        worker.start()
+        worker.join(timeout=1.5)
+        assert worker.is_alive()  # checked, and now waiting for the chain
+        now = utcnow()
+        holder.execute(sql("UPDATE elections SET window_closes_at = :t WHERE identifier = 'TK2025'"),
+                       {"t": now - timedelta(minutes=1)})
+        holder.commit()
+    worker.join(timeout=30)
+    assert answer["status"] == 422 and str(answer["body"]["type"]).endswith("/window-closed"), answer
+    session.rollback()
+    assert session.scalar(select(func.count()).select_from(Declaration)) == 0
+
+
+def test_the_chain_trigger_refuses_an_event_at_a_stale_reference_version(session):
+    from sqlalchemy import text as sql
+    from sqlalchemy.exc import DBAPIError
+
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("the chain is linked by the database on PostgreSQL only")
+    session.rollback()
+    session.execute(sql("SELECT set_config('steunregister.reference_version', '-1', true)"))
+    with pytest.raises(DBAPIError) as raised:
+        session.execute(sql("INSERT INTO audit_events (seq, occurred_at, actor, action, payload, prev_hash, hash) "
+                            "VALUES (0, now(), 'test', 'test.stale', '{}', '', '')"))
+    assert getattr(raised.value.orig, "sqlstate", None) == "SR409"
+    session.rollback()
+
+
+def test_an_api_declaration_is_two_statements(app, client, session):
+    """What docs/architecture.md draws: on PostgreSQL a declaration through the API, on a warm process, is
+    one statement to read the reference version and the key, and one that writes and commits (autocommit:
+    no BEGIN or COMMIT either). On SQLite the write is a short transaction of a few local statements."""
+    from sqlalchemy import event
+
+    from registry.db import db
+
+    token = bearer_token(client, "clerk:GM0392")
+    assert declare(client, token, counter_body(session, "voter_haarlem_1")).status_code == 201  # warm
+    body = counter_body(session, "voter_haarlem_2")
+    session.rollback()
+    statements: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_args):
+        statements.append(statement.strip().split()[0].upper())
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        response = declare(client, token, body)
+        assert response.status_code == 201, response.get_json()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    if session.get_bind().dialect.name == "postgresql":
+        assert statements == ["SELECT", "WITH"], statements
+    else:
+        assert statements.count("INSERT") == 3 and len(statements) <= 10, statements

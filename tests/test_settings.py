@@ -81,7 +81,8 @@ def test_the_example_of_the_policy():
 
 
 def test_empty_means_the_default_except_for_env():
-    assert value({"API_QUEUE": ""}, "API_QUEUE") == 8 and value({"API_QUEUE": " 3 "}, "API_QUEUE") == 3
+    assert value({"API_QUEUE": ""}, "API_QUEUE") == int(SETTINGS["API_QUEUE"].default)
+    assert value({"API_QUEUE": " 3 "}, "API_QUEUE") == 3
     assert value({"PROGRESS_MAX_AGE": "0.5"}, "PROGRESS_MAX_AGE") == 0.5
     assert value({"RATE_LIMIT_ENABLED": "off"}, "RATE_LIMIT_ENABLED") is False
     assert value({}, "BRP_URL") is None

@@ -33,6 +33,7 @@ CHAIN_LOCK_ID = 0x5354_4555_4E  # registry.audit.services.CHAIN_LOCK_ID
 _AUDIT_LINK = f"""
 CREATE FUNCTION steun_audit_link() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
+  expected text;
   head_seq bigint;
   head_hash text;
   moment timestamp;
@@ -43,6 +44,15 @@ BEGIN
     RETURN NEW;  -- linked by the application, under the same lock
   END IF;
   PERFORM pg_advisory_xact_lock({CHAIN_LOCK_ID});
+  -- A declaration written at a reference version (registry.declarations.services) is only linked while that
+  -- version stands. Read after the chain lock, with this command's own snapshot: a CSB session that held the
+  -- lock (its counts are taken under it) and committed meanwhile has raised the version, so a declaration
+  -- whose statement began before that commit cannot slip in after the counts.
+  expected := current_setting('steunregister.reference_version', true);
+  IF expected IS NOT NULL AND expected <> '' AND
+     (SELECT version::text FROM reference_state WHERE id = 1) IS DISTINCT FROM expected THEN
+    RAISE EXCEPTION 'reference data changed since this declaration was checked' USING ERRCODE = 'SR409';
+  END IF;
   SELECT seq, hash INTO head_seq, head_hash FROM audit_events ORDER BY seq DESC LIMIT 1;
   NEW.seq := coalesce(head_seq, 0) + 1;
   NEW.prev_hash := coalesce(head_hash, repeat('0', 64));

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from auth.access import Identity, api_role_required, current_identity, require_election
-from registry.admission import SlotGuard
+from registry.admission import BUSY_DETAIL, BUSY_RETRY_AFTER_SECONDS, BUSY_TITLE, SlotGuard
 from registry.api.openapi import BATCH_FIELDS, DECLARATION_FIELDS, MAX_BATCH, openapi_document
 from registry.db import MAX_ID, db, single_statements
 from registry.declarations import idempotency
@@ -51,7 +51,8 @@ api = Blueprint("api", __name__, url_prefix="/api/v1")
 F = TypeVar("F", bound=Callable[..., Any])
 
 RETRY_AFTER_SECONDS = 5
-BUSY_RETRY_AFTER_SECONDS = 1  # a full house clears in milliseconds; clients spread their retries
+# The declaration endpoints, which the process sheds in a burst (registry.admission.Shedder).
+DECLARATION_PATHS = re.compile(r"/api/v1/elections/[^/]+/declarations(/batch)?")
 
 REFUSAL_TITLES = {
     Refusal.INVALID_BSN: "Ongeldig BSN",
@@ -104,10 +105,7 @@ def admitted(view: F) -> F:
             return refusal(where)
         guard: SlotGuard = current_app.extensions[GUARD]
         if not guard.try_acquire():
-            return problem(503, "busy", "Even te druk",
-                           "Er worden nu te veel verklaringen tegelijk verwerkt. Er is niets vastgelegd. Probeer "
-                           f"het over {BUSY_RETRY_AFTER_SECONDS} seconde opnieuw.",
-                           headers={"Retry-After": str(BUSY_RETRY_AFTER_SECONDS)})
+            return problem(503, "busy", BUSY_TITLE, BUSY_DETAIL, headers={"Retry-After": str(BUSY_RETRY_AFTER_SECONDS)})
         try:
             return view(*args, **kwargs)
         finally:

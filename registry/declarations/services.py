@@ -19,7 +19,7 @@ from typing import Any
 
 from flask_babel import gettext, lazy_gettext
 from sqlalchemy import func, select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from registry.audit import services as audit
@@ -364,6 +364,8 @@ class _Prepared:
     audit_payload: dict[str, Any]
 
 
+# The audit chain's trigger refuses a declaration whose reference version no longer stands (migration 0009).
+STALE_REFERENCE = "SR409"
 MAX_REFERENCE_RETRIES = 5  # reference data changed between the check and the write: check again
 
 
@@ -550,7 +552,9 @@ def _answer_template(prepared: _Prepared) -> str:
 
 
 _PG_WRITE = """
-WITH current_reference AS (SELECT 1 FROM reference_state WHERE id = 1 AND version = %(reference_version)s),
+WITH current_reference AS (
+  SELECT set_config('steunregister.reference_version', %(reference_version_text)s, true)
+  FROM reference_state WHERE id = 1 AND version = %(reference_version)s),
 declaration AS (
   INSERT INTO declarations (election_id, list_id, list_version_id, district_id, municipality_code, channel,
                             voter_key, ordinal, receipt_code, name_ciphertext, signed_at, recorded_at, attestation)
@@ -581,6 +585,7 @@ def _write_postgres(session: Session, request: DeclarationRequest, prepared: _Pr
     statement that commits on its own. None: the reference data changed since the check."""
     row = prepared.row
     params = {**row, "attestation": json.dumps(row["attestation"]), "reference_version": version,
+              "reference_version_text": str(version),
               "actor": _actor(request), "election": prepared.recorded.election,
               "payload": audit.canonical({**prepared.audit_payload, "ordinal": 1})}
     if idempotency is not None:
@@ -594,6 +599,11 @@ def _write_postgres(session: Session, request: DeclarationRequest, prepared: _Pr
     except IntegrityError:
         session.rollback()
         return _duplicate(session, request, idempotency)
+    except DBAPIError as error:
+        if getattr(error.orig, "sqlstate", None) != STALE_REFERENCE:
+            raise
+        session.rollback()
+        return None  # a CSB session or another change committed while this waited for the chain: check again
     if declaration_id is None:
         return None
     return Recorded(dataclasses.replace(prepared.recorded, id=int(declaration_id)))
