@@ -14,11 +14,21 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+import auth
 from registry import config as config_module
+from registry.admission import Shedder
+from registry.api.routes import DECLARATION_PATHS, GUARD
 from registry.body_deadline import BodyDeadline
+from registry.cli import register_commands
+from registry.config import value as setting
+from registry.declarations.messages import refusal_message
 from registry.extensions import db, migrate
+from registry.i18n import init_i18n
+from registry.people import person_registry_from_settings
 from registry.privacy import logging as privacy_logging
 from registry.privacy.keys import KeyConfigurationError, KeyRing, load_master_key
+from registry.routes import register_blueprints
+from registry.security import init_security
 
 PROJECT_DIR = Path(__file__).resolve().parent
 
@@ -27,9 +37,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     # 1. Settings: environment first, then explicit overrides (tests pass these).
     settings = config_module.from_environment()
     settings.update(config or {})
-    settings["ENV"] = config_module.environment(settings)
+    config_module.check(settings)  # one policy: a value that does not fit its type stops the start, named
     production = config_module.is_production(settings)
-    instance_path = Path(settings["INSTANCE_PATH"] or PROJECT_DIR / "instance").resolve()
+    instance_path = Path(setting(settings, "INSTANCE_PATH") or PROJECT_DIR / "instance").resolve()
 
     app = Flask(
         __name__,
@@ -38,13 +48,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         static_folder=str(PROJECT_DIR / "static"),
     )
     app.config["STEUNREGISTER"] = settings
-    app.config["ENV_NAME"] = settings["ENV"]
-    if hops := config_module.proxy_hops(settings):  # behind a reverse proxy: client address from X-Forwarded-*
+    app.config["ENV_NAME"] = config_module.environment(settings)
+    if hops := setting(settings, "PROXY_HOPS"):  # behind a reverse proxy: client address from X-Forwarded-*
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
     # 2. Logging: mask anything shaped like a BSN before any handler sees it.
     privacy_logging.install()
-    logging.getLogger("registry").setLevel(settings.get("LOG_LEVEL") or "INFO")
+    logging.getLogger("registry").setLevel(setting(settings, "LOG_LEVEL"))
 
     # 3. Secrets. Production refuses to start without them; development generates them once into
     #    the instance folder (never into the database).
@@ -53,8 +63,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config["SECRET_KEY"] = _secret_key(settings, instance_path, production)
     try:
         master_key = load_master_key(
-            settings.get("MASTER_KEY"),
-            settings.get("MASTER_KEY_FILE"),
+            setting(settings, "MASTER_KEY"),
+            setting(settings, "MASTER_KEY_FILE"),
             create_at=None if production else instance_path / "master.key",
         )
     except KeyConfigurationError as exc:
@@ -62,7 +72,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["steunregister.keyring"] = KeyRing(master_key)
 
     # 4. Database: the embedded default is a SQLite file in the instance folder.
-    database_url = settings.get("DATABASE_URL") or f"sqlite:///{instance_path / 'steunregister.sqlite'}"
+    database_url = setting(settings, "DATABASE_URL") or f"sqlite:///{instance_path / 'steunregister.sqlite'}"
     if production and database_url.startswith("sqlite"):
         logging.getLogger("registry").warning("production configuration on SQLite")
     app.config["SQLALCHEMY_DATABASE_URI"] = _driver_url(database_url)
@@ -71,42 +81,31 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(PROJECT_DIR / "migrations"))
 
     # 5. The person register (BRP): a real endpoint when configured, else the fixture file.
-    from registry.people import person_registry_from_settings
 
     app.extensions["steunregister.brp"] = person_registry_from_settings(settings)
 
     # 6. Identity first (auth.init_app: login settings, server-side sessions, CSRF protection; refuses a
     #    production configuration that enables the mock issuer), then blueprints and their access
     #    rules, then the command-line groups.
-    import auth
-
     auth.init_app(app)
     # 7. Security headers (CSP nonce, HSTS, no-store…) on every response, and the page language
     #    (Dutch by default, English on request).
-    from registry.i18n import init_i18n
-    from registry.security import init_security
-
     init_security(app)
     init_i18n(app)
-    from registry.routes import register_blueprints
-
+    # The recording path's refusals in the page's language (registered here: i18n sits below declarations).
+    app.add_template_filter(refusal_message, "refusal_text")
     register_blueprints(app)
-    from registry.cli import register_commands
-
     register_commands(app)
     # Every read of a request body, by any layer, ends by the deadline.
     app.wsgi_app = BodyDeadline(  # type: ignore[method-assign]
-        app.wsgi_app, config_module.whole_number(settings, "BODY_TIMEOUT", minimum=1))
+        app.wsgi_app, setting(settings, "BODY_TIMEOUT"))
     # Outermost: in a burst, the declarations this process cannot take are refused before anything else.
-    from registry.admission import Shedder
-    from registry.api.routes import DECLARATION_PATHS, GUARD
-
     app.wsgi_app = Shedder(app.wsgi_app, app.extensions[GUARD], DECLARATION_PATHS)  # type: ignore[method-assign]
     return app
 
 
 def _secret_key(settings: dict[str, Any], instance_path: Path, production: bool) -> str:
-    configured = settings.get("SECRET_KEY")
+    configured = setting(settings, "SECRET_KEY")
     if not configured:
         return _dev_secret(instance_path, production)
     # A short key signs cookies (pending logins, CSRF tokens) anyone can forge after a brute force.

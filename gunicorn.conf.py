@@ -82,10 +82,13 @@ control_socket_disable = not control_socket
 def on_starting(server: Any) -> None:
     # Masks BSN-shaped numbers in every log record of the master and, inherited through fork, of
     # every worker, from before the first request (create_app installs the same factory again).
+    # Local imports in these hooks: gunicorn reads this file before it changes to the app's directory and
+    # sets its path, so the project's modules are importable only once a hook runs.
+    from registry import config
     from registry.privacy import logging as privacy_logging
 
     privacy_logging.install()
-    storage = os.environ.get("STEUNREGISTER_RATE_LIMIT_STORAGE", "memory://")
+    storage = config.value(config.from_environment(), "RATE_LIMIT_STORAGE")
     if storage.startswith("memory") and server.cfg.workers > 1:
         logging.getLogger("gunicorn.error").warning(
             "rate limits are kept in memory, per worker: each of the %s workers counts on its own; "

@@ -22,21 +22,22 @@ from typing import Any
 from flask import Flask, g, request
 
 from auth import settings as auth_settings
-from registry.config import whole_number
+from registry.problems import problem
 
 
 def init_app(app: Flask) -> None:
     """Read the identity settings (refusing a production start with the mock), set up sessions and
     CSRF protection. The blueprints themselves are registered by registry.routes.register_blueprints."""
+    # Local on purpose: the package's own submodules are loaded at app start, not by ``import auth.access``
+    # (which every guarded view does): auth.access stands at the bottom of the layers, auth/ as a whole on top.
     from auth import models  # noqa: F401  (the tables are part of the schema)
-    from auth.access import RESOLVERS, IdentityResolvers, ScopeDenied, handle_scope_denied
+    from auth.access import RESOLVERS, IdentityResolvers, ScopeDenied, current_identity, handle_scope_denied
     from auth.rp import services
 
     try:
         conf = auth_settings.load(app.config["STEUNREGISTER"], app.instance_path)
     except auth_settings.AuthConfigurationError as exc:
         raise RuntimeError(str(exc)) from exc
-    whole_number(app.config["STEUNREGISTER"], "LOGIN_PENDING_MAX", minimum=1)  # a typo stops the start
     state = services.AuthState(app, conf)
     app.extensions[services.EXTENSION] = state
     app.extensions[RESOLVERS] = IdentityResolvers(services.identity_from_session_cookie,
@@ -67,13 +68,11 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _identity_in_templates() -> dict[str, Any]:
-        from auth.access import current_identity
-
         return {"current_identity": current_identity()}
 
     app.register_error_handler(ScopeDenied, handle_scope_denied)
 
-    if conf.mock.enabled:
+    if conf.mock.enabled:  # local: the mock issuer's modules are loaded only where it is enabled
         from auth.cli import mock_idp_cli
         from auth.mock_idp.services import EXTENSION as MOCK_EXTENSION
         from auth.mock_idp.services import MockIdp
@@ -83,7 +82,7 @@ def init_app(app: Flask) -> None:
 
 
 def mock_enabled(app: Flask) -> bool:
-    from auth.rp.services import EXTENSION
+    from auth.rp.services import EXTENSION  # local: see init_app
 
     return bool(app.extensions[EXTENSION].settings.mock.enabled)
 
@@ -92,8 +91,7 @@ def _init_csrf(app: Flask) -> None:
     from flask import render_template
     from flask_wtf.csrf import CSRFError, CSRFProtect
 
-    from auth.api import bp as api_bp
-    from registry.problems import problem
+    from auth.api import bp as api_bp  # local: see init_app
 
     csrf = app.extensions.get("csrf")
     if csrf is None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -18,14 +17,12 @@ from urllib.parse import urlsplit
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from registry.config import is_production
+from registry.config import DIGID_LEVELS, EHERKENNING_LEVELS, environment, is_production, value
 from registry.privacy.keys import KeyConfigurationError, load_master_key
 
 ProviderName = Literal["digid", "eherkenning"]
 
-# Levels of assurance, lowest first. DigiD: Logius' four levels; eHerkenning: EH1…EH4 as loa1…loa4.
-DIGID_LEVELS: tuple[str, ...] = ("basis", "midden", "substantieel", "hoog")
-EHERKENNING_LEVELS: tuple[str, ...] = ("loa1", "loa2", "loa3", "loa4")
+# Levels of assurance, lowest first: DIGID_LEVELS and EHERKENNING_LEVELS (registry.config, the settings' types).
 DIGID_LABELS = {"basis": "Basis", "midden": "Midden", "substantieel": "Substantieel", "hoog": "Hoog"}
 
 # Incoming acr value -> level. Plain names first: the reverse lookup (what we ask for in acr_values)
@@ -125,9 +122,9 @@ class AuthSettings:
 
     def acr_value_for(self, level: str) -> str:
         """What to send as acr_values to ask for at least ``level``."""
-        for value, mapped in self.acr_map.items():
+        for acr, mapped in self.acr_map.items():
             if mapped == level:
-                return value
+                return acr
         return level
 
     def uses_mock(self, provider: ProviderSettings) -> bool:
@@ -144,82 +141,78 @@ class AuthSettings:
 
 
 def load(config: dict[str, Any], instance_path: str) -> AuthSettings:
-    environment = str(config.get("ENV") or "development").lower()
+    # Every value through the settings registry (registry.config): its default and type live there.
+    environment_name = environment(config)
     production = is_production(config)
     master_key = _master_key(config, instance_path, production)
 
-    mock_flag = config.get("MOCK_IDP")
-    mock_enabled = (environment in ("development", "test")) if mock_flag in (None, "") else _flag(mock_flag)
+    mock_flag = value(config, "MOCK_IDP")
+    mock_enabled = environment_name in ("development", "test") if mock_flag is None else bool(mock_flag)
     if mock_enabled and production:
         raise AuthConfigurationError(
             "Steunregister will not start: the mock identity provider (STEUNREGISTER_MOCK_IDP) is enabled "
             "under a production configuration"
         )
-    mock_issuer = _url(config.get("MOCK_IDP_ISSUER")) or (TEST_MOCK_ISSUER if environment == "test"
-                                                             else DEV_MOCK_ISSUER)
+    mock_issuer = value(config, "MOCK_IDP_ISSUER") or (TEST_MOCK_ISSUER if environment_name == "test"
+                                                          else DEV_MOCK_ISSUER)
     origin = _origin(mock_issuer)
-    extra_redirects = tuple(u.strip() for u in str(config.get("MOCK_IDP_REDIRECT_URIS") or "").split(",")
+    extra_redirects = tuple(u.strip() for u in str(value(config, "MOCK_IDP_REDIRECT_URIS") or "").split(",")
                             if u.strip())
     mock = MockSettings(
         enabled=mock_enabled,
         issuer=mock_issuer,
         redirect_uris=(origin + "/login/callback", *extra_redirects),
         post_logout_redirect_uris=(origin + "/uitgelogd", *(_origin(u) + "/uitgelogd" for u in extra_redirects)),
-        key_retention_seconds=_int(config, "MOCK_IDP_KEY_RETENTION", 86400),
-        bsn_claim=str(config.get("MOCK_IDP_BSN_CLAIM") or "bsn"),
+        key_retention_seconds=value(config, "MOCK_IDP_KEY_RETENTION"),
+        bsn_claim=value(config, "MOCK_IDP_BSN_CLAIM"),
         key_dir=Path(instance_path) / "mock-idp-keys",
     )
 
-    issuer = _url(config.get("OIDC_ISSUER")) or (mock_issuer if mock_enabled else None)
+    issuer = value(config, "OIDC_ISSUER") or (mock_issuer if mock_enabled else None)
     if not issuer:
         raise AuthConfigurationError(
             "Steunregister will not start: no identity provider; set STEUNREGISTER_OIDC_ISSUER "
             "(or STEUNREGISTER_MOCK_IDP=1 outside production)"
         )
-    client_id = str(config.get("OIDC_CLIENT_ID") or "steunregister")
-    secret = config.get("OIDC_CLIENT_SECRET") or None
+    client_id = value(config, "OIDC_CLIENT_ID")
+    secret = value(config, "OIDC_CLIENT_SECRET")
     if secret is None and mock_enabled and issuer == mock_issuer:
         secret = _derive_secret(master_key, f"mock-idp client secret {client_id}")
-    eh_issuer = _url(config.get("OIDC_EHERKENNING_ISSUER")) or issuer
-    eh_client_id = str(config.get("OIDC_EHERKENNING_CLIENT_ID") or client_id)
-    eh_secret = config.get("OIDC_EHERKENNING_CLIENT_SECRET") or None
+    eh_issuer = value(config, "OIDC_EHERKENNING_ISSUER") or issuer
+    eh_client_id = value(config, "OIDC_EHERKENNING_CLIENT_ID") or client_id
+    eh_secret = value(config, "OIDC_EHERKENNING_CLIENT_SECRET")
     if eh_secret is None:
         eh_secret = secret if (eh_issuer, eh_client_id) == (issuer, client_id) else None
     if eh_secret is None and mock_enabled and eh_issuer == mock_issuer:
         eh_secret = _derive_secret(master_key, f"mock-idp client secret {eh_client_id}")
 
-    acr_map = _acr_map(config.get("OIDC_ACR_MAP"))
-    digid_min = str(config.get("OIDC_MIN_ACR_DIGID") or "substantieel")
-    eh_min = str(config.get("OIDC_MIN_ACR_EHERKENNING") or "loa3")
-    if digid_min not in DIGID_LEVELS:
-        raise AuthConfigurationError(f"STEUNREGISTER_OIDC_MIN_ACR_DIGID must be one of {', '.join(DIGID_LEVELS)}")
-    if eh_min not in EHERKENNING_LEVELS:
-        raise AuthConfigurationError(
-            f"STEUNREGISTER_OIDC_MIN_ACR_EHERKENNING must be one of {', '.join(EHERKENNING_LEVELS)}")
+    acr_map = _acr_map(value(config, "OIDC_ACR_MAP"))
+    digid_min = value(config, "OIDC_MIN_ACR_DIGID")  # its type: one of DIGID_LEVELS
+    eh_min = value(config, "OIDC_MIN_ACR_EHERKENNING")
 
     settings = AuthSettings(
-        environment=environment,
+        environment=environment_name,
         production=production,
         digid=ProviderSettings("digid", issuer, client_id, secret, DIGID_LEVELS, digid_min),
         eherkenning=ProviderSettings("eherkenning", eh_issuer, eh_client_id, eh_secret, EHERKENNING_LEVELS,
                                      eh_min),
-        redirect_uri=_url(config.get("OIDC_REDIRECT_URI")),
-        post_logout_redirect_uri=_url(config.get("OIDC_POST_LOGOUT_REDIRECT_URI")),
-        scopes=str(config.get("OIDC_SCOPES") or "openid"),
-        api_audience=str(config.get("OIDC_API_AUDIENCE") or "steunregister-api"),
+        redirect_uri=value(config, "OIDC_REDIRECT_URI"),
+        post_logout_redirect_uri=value(config, "OIDC_POST_LOGOUT_REDIRECT_URI"),
+        scopes=value(config, "OIDC_SCOPES"),
+        api_audience=value(config, "OIDC_API_AUDIENCE"),
         acr_map=acr_map,
         claims=ClaimNames(
-            bsn=str(config.get("OIDC_CLAIM_BSN") or "bsn"),
-            roles=str(config.get("OIDC_CLAIM_ROLES") or "roles"),
-            organisation=str(config.get("OIDC_CLAIM_ORGANISATION") or "organisation"),
-            employee_id=str(config.get("OIDC_CLAIM_EMPLOYEE_ID") or "employee_id"),
-            name=str(config.get("OIDC_CLAIM_NAME") or "name"),
+            bsn=value(config, "OIDC_CLAIM_BSN"),
+            roles=value(config, "OIDC_CLAIM_ROLES"),
+            organisation=value(config, "OIDC_CLAIM_ORGANISATION"),
+            employee_id=value(config, "OIDC_CLAIM_EMPLOYEE_ID"),
+            name=value(config, "OIDC_CLAIM_NAME"),
         ),
-        clock_skew=_int(config, "OIDC_CLOCK_SKEW", 60),
-        http_timeout=float(config.get("OIDC_HTTP_TIMEOUT") or 5),
-        jwks_refetch_interval=float(config.get("OIDC_JWKS_REFETCH_INTERVAL") or 10),
-        idle_timeout=_int(config, "SESSION_IDLE_TIMEOUT", 900),
-        lifetime=_int(config, "SESSION_LIFETIME", 28800),
+        clock_skew=value(config, "OIDC_CLOCK_SKEW"),
+        http_timeout=value(config, "OIDC_HTTP_TIMEOUT"),
+        jwks_refetch_interval=value(config, "OIDC_JWKS_REFETCH_INTERVAL"),
+        idle_timeout=value(config, "SESSION_IDLE_TIMEOUT"),
+        lifetime=value(config, "SESSION_LIFETIME"),
         mock=mock,
         master_key=master_key,
     )
@@ -228,12 +221,7 @@ def load(config: dict[str, Any], instance_path: str) -> AuthSettings:
 
 
 def _check(settings: AuthSettings) -> None:
-    if "openid" not in settings.scopes.split():
-        raise AuthConfigurationError("STEUNREGISTER_OIDC_SCOPES must contain openid")
-    if settings.idle_timeout <= 0 or settings.lifetime <= 0:
-        raise AuthConfigurationError("session timeouts must be positive")
-    if settings.clock_skew < 0 or settings.clock_skew > 300:
-        raise AuthConfigurationError("STEUNREGISTER_OIDC_CLOCK_SKEW must be between 0 and 300 seconds")
+    """What production needs beyond each setting's type (scopes, timeouts and skew: their types, in the registry)."""
     if not settings.production:
         return
     for provider in settings.providers():
@@ -259,7 +247,7 @@ def _master_key(config: dict[str, Any], instance_path: str, production: bool) ->
     # The same call the app factory made a moment ago, so this returns the same key (and never
     # creates a second file); the key stays in memory here, only derived keys are used.
     try:
-        return load_master_key(config.get("MASTER_KEY"), config.get("MASTER_KEY_FILE"),
+        return load_master_key(value(config, "MASTER_KEY"), value(config, "MASTER_KEY_FILE"),
                                create_at=None if production else Path(instance_path) / "master.key")
     except KeyConfigurationError as exc:
         raise AuthConfigurationError(f"Steunregister will not start: {exc}") from exc
@@ -270,44 +258,14 @@ def _derive_secret(master_key: bytes, purpose: str) -> str:
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
-def _acr_map(raw: Any) -> dict[str, str]:
-    if raw in (None, ""):
+def _acr_map(configured: dict[str, Any] | None) -> dict[str, str]:
+    if configured is None:
         return dict(DEFAULT_ACR_MAP)
-    try:
-        value = json.loads(raw) if isinstance(raw, str) else raw
-    except json.JSONDecodeError as exc:
-        raise AuthConfigurationError(f"STEUNREGISTER_OIDC_ACR_MAP is not valid JSON: {exc}") from None
-    if not isinstance(value, dict) or not value:
-        raise AuthConfigurationError("STEUNREGISTER_OIDC_ACR_MAP must be a non-empty JSON object")
     known = set(DIGID_LEVELS + EHERKENNING_LEVELS)
-    bad = sorted(str(level) for level in value.values() if level not in known)
+    bad = sorted(str(level) for level in configured.values() if level not in known)
     if bad:
         raise AuthConfigurationError(f"STEUNREGISTER_OIDC_ACR_MAP maps to unknown levels: {', '.join(bad)}")
-    return {str(k): str(v) for k, v in value.items()}
-
-
-def _flag(value: Any) -> bool:
-    return str(value).strip().lower() in ("1", "true", "yes", "on")
-
-
-def _int(config: dict[str, Any], name: str, default: int) -> int:
-    raw = config.get(name)
-    if raw in (None, ""):
-        return default
-    try:
-        return int(raw)
-    except (TypeError, ValueError):
-        raise AuthConfigurationError(f"STEUNREGISTER_{name} must be a whole number, not {raw!r}") from None
-
-
-def _url(value: Any) -> str | None:
-    if value in (None, ""):
-        return None
-    text = str(value).strip().rstrip("/")
-    parts = urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise AuthConfigurationError(f"{text!r} is not an http(s) URL")
-    return text
+    return {str(k): str(v) for k, v in configured.items()}
 
 
 def _origin(url: str) -> str:

@@ -13,10 +13,14 @@ from flask.cli import AppGroup
 
 from registry import demo_calendar
 from registry.audit import services as audit
+from registry.csb.cli import csb_cli
 from registry.db import db, utcnow
+from registry.demo import load_demo
+from registry.dossier.cli import dossier_cli
 from registry.elections import services as elections
 from registry.eml import EmlError
 from registry.i18n import count
+from registry.transparency.cli import log_cli
 
 AMS = ZoneInfo("Europe/Amsterdam")
 CLI_ACTOR = "cli"
@@ -164,8 +168,6 @@ def verify_command(expect_head: str | None) -> None:
 @click.option("--if-empty", is_flag=True, help="Alleen als er nog geen verkiezing is.")
 def demo_load_command(if_empty: bool) -> None:
     """Laad de demo-verkiezing met data rond vandaag, zodat elke route te proberen is."""
-    from registry.demo import load_demo
-
     message = load_demo(db.session, only_if_empty=if_empty)
     click.echo(message)
 
@@ -200,9 +202,5 @@ def demo_status_command() -> None:
 
 
 def register_commands(app: Flask) -> None:
-    from registry.csb.cli import csb_cli
-    from registry.dossier.cli import dossier_cli
-    from registry.transparency.cli import log_cli
-
     for group in (election_cli, audit_cli, demo_cli, csb_cli, dossier_cli, log_cli):
         app.cli.add_command(group)

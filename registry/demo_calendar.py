@@ -255,12 +255,11 @@ def panel(db_session: Session) -> dict[str, Any] | None:
             "message": session.pop("demo_message", None)}
 
 
-def init_app(app: Flask) -> None:
-    """Development and test only: the panel's route and the recorded demo clock on every request."""
+def install_clock(app: Flask) -> None:
+    """Development and test only: the recorded demo clock on every request (registry.routes mounts the
+    panel's blueprint and calls this, both only outside production)."""
     if config_module.is_production(app.config["STEUNREGISTER"]):
         return
-    app.register_blueprint(demo)  # public: PUBLIC_ENDPOINTS (development and test only)
-
     cache = app.extensions.setdefault(REFERENCE_CACHE, ReferenceCache())
     cache.on_new_version.append(apply_recorded_offset)
 

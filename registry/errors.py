@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from registry.config import value
 from registry.db import db
 from registry.problems import problem
 
@@ -48,16 +49,7 @@ HTTP_ERROR_PAGES = {
 
 
 def max_request_bytes(settings: dict[str, Any]) -> int:
-    """MAX_REQUEST_BYTES as a positive number; anything else stops the start."""
-    raw = settings.get("MAX_REQUEST_BYTES")
-    try:
-        value = int(str(raw).strip())
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise RuntimeError(f"Steunregister will not start: STEUNREGISTER_MAX_REQUEST_BYTES must be a positive "
-                           f"number of bytes, not {raw!r}")
-    return value
+    return int(value(settings, "MAX_REQUEST_BYTES"))
 
 
 def readable_size(size: int) -> str:

@@ -28,8 +28,8 @@ from flask_babel import Babel, get_locale, refresh
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
-from registry.calendar_utils import AMS
-from registry.documents.services import dutch_date, dutch_time
+from registry.calendar_utils import AMS, dutch_date, dutch_time
+from registry.domain.elections import BLANK_LIST
 
 log = logging.getLogger("registry.i18n")
 
@@ -66,7 +66,7 @@ def has_control_characters(text: str) -> bool:
 
 
 # Dates on pages: one style, "5 december 2026" and "15.00 uur" in Dutch, "5 December 2026" and "15:00" on
-# English pages. Printed documents stay Dutch (registry.documents.services.dutch_date).
+# English pages. Printed documents stay Dutch (registry.calendar_utils.dutch_date).
 ENGLISH_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
                   "October", "November", "December")
 
@@ -98,8 +98,6 @@ _DUTCH_LIST_LABEL = re.compile(r"Lijst (\d+): (.+)", re.DOTALL)
 def page_list_label(label: str | None) -> str:
     """``Lijst 1: PVV`` → ``List 1: PVV`` on an English page (the filter ``list_label``)."""
     from flask_babel import gettext
-
-    from registry.elections.models import BLANK_LIST
 
     if not label or not has_request_context() or current_language() == DEFAULT_LANGUAGE:
         return label or ""
@@ -184,9 +182,6 @@ def init_i18n(app: Flask) -> None:
 
     app.add_template_filter(page_list_label, "list_label")
     app.add_template_global(count, "counted")
-    from registry.declarations.messages import refusal_message  # here: the declarations package needs an app
-
-    app.add_template_filter(refusal_message, "refusal_text")
 
     @app.context_processor
     def _language_in_templates() -> dict[str, object]:

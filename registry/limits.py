@@ -25,22 +25,12 @@ from flask_limiter import Limiter, RequestLimit
 from flask_limiter.errors import RateLimitExceeded
 from flask_limiter.util import get_remote_address
 
+from auth.access import current_identity
+from registry.config import value
 from registry.i18n import count
 from registry.problems import problem
 
 log = logging.getLogger("registry.limits")
-
-# name -> default. RATE_LIMIT_* strings use the limits syntax: "20 per minute;200 per day".
-DEFAULTS: dict[str, str] = {
-    "RATE_LIMIT_ENABLED": "1",
-    "RATE_LIMIT_STORAGE": "memory://",
-    "RATE_LIMIT_PER_ADDRESS": "120 per minute",
-    "RATE_LIMIT_PER_SESSION": "20 per minute;200 per day",
-    "RATE_LIMIT_LOGIN": "30 per minute;300 per day",
-    "RATE_LIMIT_LOOKUP": "30 per minute;300 per hour",
-    "RATE_LIMIT_PER_CLIENT": "600 per minute",
-}
-
 
 def _on_breach(limit: RequestLimit) -> None:
     # limit.key is "<key>" plus the endpoint: an address or "voter:<pseudonymous subject>". No BSN here;
@@ -55,9 +45,7 @@ limiter = Limiter(key_func=get_remote_address, headers_enabled=False, on_breach=
 
 
 def setting(name: str) -> str:
-    settings = current_app.config.get("STEUNREGISTER") or {}
-    value = settings.get(name)
-    return str(value) if value not in (None, "") else DEFAULTS[name]
+    return str(value(current_app.config.get("STEUNREGISTER"), name))
 
 
 def per_address_limit() -> str:
@@ -82,22 +70,19 @@ def per_client_limit() -> str:
 
 def session_key() -> str:
     """The logged-in person (their pseudonymous login subject), else the address."""
-    from auth.access import current_identity
-
     identity = current_identity()
     return identity.actor if identity is not None else get_remote_address()
 
 
 def _enabled(settings: dict[str, Any]) -> bool:
-    value = str(settings.get("RATE_LIMIT_ENABLED") or DEFAULTS["RATE_LIMIT_ENABLED"]).strip().lower()
-    return value not in ("0", "false", "no", "off")
+    return bool(value(settings, "RATE_LIMIT_ENABLED"))
 
 
 def init_limits(app: Flask) -> None:
     settings = app.config.get("STEUNREGISTER") or {}
     # Set every time: the limiter object is shared by every app this process creates (tests make many).
     app.config["RATELIMIT_ENABLED"] = _enabled(settings)
-    app.config["RATELIMIT_STORAGE_URI"] = settings.get("RATE_LIMIT_STORAGE") or DEFAULTS["RATE_LIMIT_STORAGE"]
+    app.config["RATELIMIT_STORAGE_URI"] = value(settings, "RATE_LIMIT_STORAGE")
     app.config.setdefault("RATELIMIT_KEY_PREFIX", "steunregister")
     limiter.init_app(app)
     app.register_error_handler(RateLimitExceeded, too_many_requests)

@@ -9,16 +9,16 @@ from typing import Any
 from flask import current_app
 
 from registry.brp import DEMO_CASES, DEMO_FIXTURE, FixturePersonRegistry, HttpPersonRegistry, PersonRegistry
-from registry.config import is_production
+from registry.config import is_production, value
 from registry.demo import DemoBirthdays
 
 
 def person_registry_from_settings(settings: dict[str, Any]) -> PersonRegistry:
-    if settings.get("BRP_URL"):
-        return HttpPersonRegistry(settings["BRP_URL"], settings.get("BRP_API_KEY"),
-                                  timeout=float(settings.get("BRP_TIMEOUT") or 5))
-    registry = FixturePersonRegistry(settings["BRP_FIXTURE"])
-    if Path(settings["BRP_FIXTURE"]).resolve() == DEMO_FIXTURE.resolve() and not is_production(settings):
+    if url := value(settings, "BRP_URL"):
+        return HttpPersonRegistry(url, value(settings, "BRP_API_KEY"), timeout=value(settings, "BRP_TIMEOUT"))
+    fixture = value(settings, "BRP_FIXTURE")
+    registry = FixturePersonRegistry(fixture)
+    if Path(fixture).resolve() == DEMO_FIXTURE.resolve() and not is_production(settings):
         return DemoBirthdays(registry, json.loads(DEMO_CASES.read_text()))  # type: ignore[return-value]
     return registry
 

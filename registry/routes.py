@@ -1,4 +1,4 @@
-"""Every blueprint is registered here, next to its access rule.
+"""Every blueprint is registered here, one line each next to its access rule (BLUEPRINTS).
 
 A route is either on the explicit public list (PUBLIC_ENDPOINTS) or guarded by a role; a test walks
 the URL map and fails on any route that is neither.
@@ -6,6 +6,8 @@ the URL map and fails on any route that is neither.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, Flask, Response, jsonify, redirect, render_template, render_template_string, request
@@ -13,10 +15,26 @@ from flask_babel import gettext
 from sqlalchemy import select, text
 from werkzeug.routing import IntegerConverter, Map
 
+import auth
+from auth import api as auth_api
+from auth import pages as auth_pages
+from auth.mock_idp import routes as mock_idp_routes
+from auth.rp import routes as auth_routes
 from registry import demo_calendar, i18n
+from registry.api.routes import api
+from registry.config import is_production
+from registry.counter.routes import counter
+from registry.csb.routes import csb, csb_api
 from registry.db import MAX_ID, db
+from registry.dossier.routes import dossier_api, dossier_pages
 from registry.elections.models import Election
-from registry.errors import HTTP_ERROR_PAGE
+from registry.errors import HTTP_ERROR_PAGE, register_error_handlers
+from registry.input_guard import install as install_input_guard
+from registry.limits import init_limits
+from registry.online.routes import online
+from registry.online.services import install_guard as install_online_guard
+from registry.party.routes import party
+from registry.transparency.routes import log_api, log_pages
 
 public = Blueprint("public", __name__)
 
@@ -97,64 +115,64 @@ class DatabaseId(IntegerConverter):
         super().__init__(url_map, *args, **kwargs)
 
 
+# --- every blueprint, one line each, next to its access rule -------------------------------------------
+
+PUBLIC = "public"  # every endpoint on PUBLIC_ENDPOINTS
+GUARDED = "role-guarded"  # every view carries @role_required / @api_role_required (a few named public ones)
+DEVELOPMENT = "development-only"  # never mounted in production
+
+
+@dataclass(frozen=True)
+class Mount:
+    blueprint: Blueprint
+    access: str  # PUBLIC, GUARDED or DEVELOPMENT
+    rule: str  # how a request is let in, for the reader (the route inventory test checks the guards)
+    url_prefix: str | None = None  # None: the blueprint's own
+    when: Callable[[Flask], bool] | None = None  # a further condition (development-only ones: never in production)
+
+
+# In registration order: Werkzeug sends a URL to the first rule that matches it.
+BLUEPRINTS: tuple[Mount, ...] = (
+    Mount(public, PUBLIC, "home, health, language switch, accessibility and privacy statements"),
+    Mount(auth_routes.bp, PUBLIC, "login, callback, logout"),
+    Mount(auth_api.bp, GUARDED, "@api_role_required (bearer)", url_prefix="/api/v1"),
+    Mount(mock_idp_routes.bp, DEVELOPMENT, "public; where the mock issuer is enabled", when=auth.mock_enabled),
+    Mount(counter, GUARDED, '@role_required("clerk") + require_municipality'),
+    Mount(api, GUARDED, "@api_role_required(...); openapi.json public"),
+    Mount(online, GUARDED, 'online.start public; every other view @role_required("voter")'),
+    Mount(party, GUARDED, '@role_required("party_agent"); lists via party.services.require_agent_list'),
+    Mount(csb, GUARDED, '@role_required("csb") + election_scoped (require_election)'),
+    Mount(csb_api, GUARDED, '@api_role_required("csb") + require_election'),
+    Mount(dossier_api, GUARDED, '@api_role_required("csb") + require_election'),
+    Mount(dossier_pages, GUARDED, '@role_required("csb") + require_election'),
+    Mount(log_api, PUBLIC, "signed heads and proofs: counts and hashes only; the proof lookup rate-limited"),
+    Mount(log_pages, PUBLIC, "the same as pages"),
+    Mount(demo_calendar.demo, DEVELOPMENT, "public; the demo calendar's panel (development and test only)"),
+)
+
+
+def mounted(app: Flask) -> list[Mount]:
+    """The blueprints this app mounts: all but the development-only ones in production."""
+    production = is_production(app.config["STEUNREGISTER"])
+    return [m for m in BLUEPRINTS
+            if not (production and m.access == DEVELOPMENT) and (m.when is None or m.when(app))]
+
+
 def register_blueprints(app: Flask) -> None:
-    import auth
-
+    """The only place a blueprint is registered (a test compares app.blueprints with BLUEPRINTS)."""
     app.url_map.converters["int"] = DatabaseId  # before any rule is added: rules bind their converter then
-    from auth import api as auth_api
-    from auth import pages as auth_pages
-    from auth.rp import routes as auth_routes
-
-    app.register_blueprint(public)  # public: PUBLIC_ENDPOINTS
-    app.register_blueprint(auth_routes.bp)  # public: PUBLIC_ENDPOINTS (login, callback, logout)
-    app.register_blueprint(auth_api.bp, url_prefix="/api/v1")  # every view: @api_role_required (bearer)
-    if auth.mock_enabled(app):
-        from auth.mock_idp import routes as mock_routes
-
-        app.register_blueprint(mock_routes.bp)  # public: PUBLIC_ENDPOINTS; development and test only
-
-    # issue 4: the counter and the declaration API; app-wide answers for a database outage and for
-    # HTTP errors under /api/ (problem+json)
-    from registry.errors import register_error_handlers
-
-    register_error_handlers(app)
-    from registry.input_guard import install as install_input_guard
-
-    install_input_guard(app)  # 400 for a NUL or other control character anywhere in a request, before all else
-    from registry.api.routes import api
-    from registry.counter.routes import counter
-
-    app.register_blueprint(counter)  # every view: @role_required("clerk") + require_municipality
-    app.register_blueprint(api)  # every view: @api_role_required(...); openapi.json: PUBLIC_ENDPOINTS
-
-    # issue 5: online channel and party progress
-    from registry import online, party
-    from registry.limits import init_limits
-
+    # App-wide hooks the blueprints rely on, in the order they run.
+    register_error_handlers(app)  # a database outage; problem+json for HTTP errors under /api/
+    install_input_guard(app)  # 400 for a NUL or other control character anywhere, before all else
     init_limits(app)  # Flask-Limiter (RATE_LIMIT_* settings); 429 as a Dutch page or problem+json
-    online.register(app)  # public: online.start (PUBLIC_ENDPOINTS); every other view: @role_required("voter")
-    party.register(app)  # every view: @role_required("party_agent"), lists via party.services.require_agent_list
-
-    # issue 6: the centraal stembureau
-    from registry.csb.routes import csb, csb_api
-
-    app.register_blueprint(csb)  # every view: @role_required("csb") + election_scoped (require_election)
-    app.register_blueprint(csb_api)  # every view: @api_role_required("csb") + require_election
-    from registry.dossier.routes import dossier_api, dossier_pages
-
-    app.register_blueprint(dossier_api)  # every view: @api_role_required("csb") + require_election
-    app.register_blueprint(dossier_pages)  # every view: @role_required("csb") + require_election
-
-    # issue 17: the transparency log (public: PUBLIC_ENDPOINTS; the proof lookup rate-limited per address)
-    from registry.transparency.routes import log_api, log_pages
-
-    app.register_blueprint(log_api)
-    app.register_blueprint(log_pages)
-
-    # issue 16: the demo calendar (development and test only): its panel's route, and the demo clock
-    # as last recorded, on every request
-    demo_calendar.init_app(app)
-
-    # Keep last: the placeholder landing pages /balie and /csb/<election> are added only where no
-    # feature above serves that URL. Every view: @role_required.
+    install_online_guard(app)  # the online confirmation's slots per process
+    for mount in mounted(app):
+        if mount.url_prefix is None:
+            app.register_blueprint(mount.blueprint)
+        else:
+            app.register_blueprint(mount.blueprint, url_prefix=mount.url_prefix)
+    if not is_production(app.config["STEUNREGISTER"]):
+        demo_calendar.install_clock(app)  # the demo clock as last recorded, on every request
+    # Keep last: the placeholder landing pages /balie and /csb/<election> (app rules, not a blueprint) are
+    # added only where no blueprint above serves that URL. Every view: @role_required.
     auth_pages.register(app)

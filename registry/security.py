@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask, Response, g, request
 
+from auth.rp.services import EXTENSION
 from registry.config import is_development
 from registry.input_guard import without_bidi_controls
 
@@ -58,8 +59,6 @@ def content_security_policy(nonce: str, form_targets: tuple[str, ...] = ()) -> s
 
 
 def _identity_origins(app: Flask) -> tuple[str, ...]:
-    from auth.rp.services import EXTENSION
-
     state = app.extensions.get(EXTENSION)
     if state is None:
         return ()

@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask import current_app
 
+from registry.config import value
 from registry.privacy.services import key_ring
 
 
@@ -21,7 +22,7 @@ class SigningKeyError(RuntimeError):
 
 def ed25519_key(setting: str, purpose: str) -> Ed25519PrivateKey:
     """The key in the file STEUNREGISTER_<setting> names, else the one derived for ``purpose``."""
-    path = current_app.config["STEUNREGISTER"].get(setting)
+    path = value(current_app.config["STEUNREGISTER"], setting)
     if path:
         try:
             key = serialization.load_pem_private_key(Path(path).read_bytes(), password=None)

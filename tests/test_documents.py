@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import select
 
+from registry.calendar_utils import dutch_time
 from registry.db import db
 from registry.declarations.models import Declaration
 from registry.declarations.services import DeclarationRecorded, DeclarationRequest, record_declaration
@@ -26,7 +27,7 @@ from registry.documents import (
     receipt_html,
     receipt_pdf,
 )
-from registry.documents.services import dutch_time, html_to_pdf
+from registry.documents.services import html_to_pdf
 from registry.domain import Channel
 from registry.elections import services as elections
 from registry.elections.models import CandidateList, ListDistrict

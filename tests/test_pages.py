@@ -349,7 +349,7 @@ def test_a_refusal_the_core_gives_in_dutch_is_shown_in_the_pages_language(app):
 
 def test_pages_show_a_lists_name_in_the_pages_language():
     """A list's label is Dutch where it is stored and printed ("Lijst 1: …"); a page template shows it
-    through ``page_label`` or the ``list_label`` filter, so English pages read "List 1: …"."""
+    through ``page_list_label`` or the ``list_label`` filter, so English pages read "List 1: …"."""
     templates = Path(__file__).resolve().parent.parent / "templates"
     raw = re.compile(r"\b([\w.]+)\.(label|list_label)\b(?!\s*\(|\.text|\s*\|\s*list_label)")
     found = [f"{path.relative_to(templates)}: {m.group(0)}" for path in templates.rglob("*.html")

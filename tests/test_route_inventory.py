@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
-from registry.routes import PUBLIC_ENDPOINTS
+from registry.routes import BLUEPRINTS, DEVELOPMENT, GUARDED, PUBLIC, PUBLIC_ENDPOINTS, mounted
+
+PROJECT = Path(__file__).resolve().parent.parent
 
 
 def _endpoints(app) -> dict[str, list]:
@@ -119,3 +122,50 @@ def test_the_transparency_log_is_public(app, client):
                  "/logboek/XX2025/bewijs"):
         answer = client.get(path)
         assert answer.status_code == 404, (path, answer.status_code)  # no such election: not "log in first"
+
+
+# --- the blueprints are registered in one place, next to their access rule ----------------------------------
+
+def test_the_app_mounts_exactly_the_declared_blueprints(app):
+    assert list(app.blueprints) == [mount.blueprint.name for mount in mounted(app)]
+    # The test app is a development one with the mock issuer: every blueprint of the table is mounted.
+    assert list(app.blueprints) == [mount.blueprint.name for mount in BLUEPRINTS]
+    assert {mount.access for mount in BLUEPRINTS} == {PUBLIC, GUARDED, DEVELOPMENT}
+
+
+def test_each_blueprint_keeps_the_access_rule_it_is_declared_with(app):
+    by_blueprint = {mount.blueprint.name: mount for mount in BLUEPRINTS}
+    for endpoint in app.view_functions:
+        name = endpoint.partition(".")[0]
+        if name not in by_blueprint:
+            continue
+        guarded = getattr(app.view_functions[endpoint], "_access", None) is not None
+        if by_blueprint[name].access == GUARDED:  # a few views of a guarded blueprint are named public
+            assert guarded or endpoint in PUBLIC_ENDPOINTS, endpoint
+        else:  # public, and the development-only ones (the mock issuer, the demo panel)
+            assert endpoint in PUBLIC_ENDPOINTS and not guarded, endpoint
+
+
+def test_production_mounts_no_development_blueprint(tmp_path, monkeypatch):
+    import os
+
+    from app import create_app
+    from tests.prod.test_prod_instances import production_config
+
+    for name in [n for n in os.environ if n.startswith("STEUNREGISTER_")]:
+        monkeypatch.delenv(name)
+    production = create_app(production_config(tmp_path))
+    development_only = {mount.blueprint.name for mount in BLUEPRINTS if mount.access == DEVELOPMENT}
+    assert development_only == {"mock_idp", "demo"}
+    assert list(production.blueprints) == [m.blueprint.name for m in BLUEPRINTS if m.access != DEVELOPMENT]
+    with production.app_context():
+        from registry.db import db
+
+        db.engine.dispose()
+
+
+def test_no_module_but_registry_routes_registers_a_blueprint():
+    others = [str(path.relative_to(PROJECT)) for root in ("registry", "auth") for path in (PROJECT / root).rglob("*.py")
+              if "register_blueprint(" in path.read_text() and path != PROJECT / "registry" / "routes.py"]
+    assert (PROJECT / "app.py").read_text().count("register_blueprint(") == 0
+    assert not others, f"blueprints registered outside registry.routes.register_blueprints: {others}"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from registry.documents.services import dutch_date
+from registry.calendar_utils import dutch_date
 from tests.conftest import import_eml
 from tests.online.helpers import declare, forget_g_after_each_request, html, voter
 

@@ -38,7 +38,7 @@ from auth.models import AuthSession, LoginRequest
 from auth.rp import tokens
 from auth.settings import AuthSettings, ProviderSettings
 from registry.audit import services as audit
-from registry.config import whole_number
+from registry.config import value as setting_value
 from registry.db import begin_write, db, utcnow
 from registry.domain.bsn import InvalidBsn, normalize_bsn
 
@@ -488,7 +488,7 @@ def _prune_login_requests(now: datetime) -> None:
     of login starts (from many addresses) cannot grow the table without bound."""
     db.session.execute(delete(LoginRequest).where(
         or_(LoginRequest.expires_at < now, LoginRequest.used_at.is_not(None))))
-    keep = whole_number(current_app.config["STEUNREGISTER"], "LOGIN_PENDING_MAX", minimum=1) - 1
+    keep = setting_value(current_app.config["STEUNREGISTER"], "LOGIN_PENDING_MAX") - 1
     oldest = select(LoginRequest.state_hash).order_by(LoginRequest.created_at.desc()).offset(keep).scalar_subquery()
     db.session.execute(delete(LoginRequest).where(LoginRequest.state_hash.in_(oldest)))
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from registry.db import MAX_ID
 from registry.declarations.idempotency import KEY_PATTERN, MAX_KEY_LENGTH
+from registry.declarations.models import RECEIPT_PATTERN
 from registry.declarations.services import Refusal
 from registry.problems import PROBLEM_BASE, problem_type
 
@@ -314,7 +315,6 @@ SCHEMAS.update({
                        "latest": {**AUDIT, "description": "against the latest signed head"},
                        "decision": {**AUDIT, "description": "against the I 4 head, once the CSB decided"}}},
 })
-RECEIPT_PATTERN = "^[A-Za-z2-9]{4}-[A-Za-z2-9]{4}-[A-Za-z2-9]{4}$"
 SIZE_PARAM = {"in": "query", "required": True, "schema": {"type": "integer", "minimum": 0, "maximum": MAX_ID},
               "description": "the tree_size of a published head"}
 

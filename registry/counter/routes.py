@@ -44,6 +44,7 @@ from registry.declarations.services import record as record_outcome
 from registry.domain import Channel
 from registry.elections.models import CandidateList, District, Election, ListDistrict, Municipality
 from registry.elections.phase import accepting
+from registry.i18n import page_list_label
 from registry.limits import limiter, lookup_limit, session_key
 from registry.people import person_registry
 from registry.privacy.sealed import TokenInvalid, seal, unseal
@@ -167,7 +168,7 @@ def _step2(election: Election, municipality: Municipality, voter: VoterCheck, se
     shown = {**sealed, "versions": {str(cl.id): link.version.version for cl, link in voter.lists}}
     token = seal(current_app.extensions["steunregister.keyring"], SEAL_PURPOSE, shown, SEAL_TTL)
     confirm = ConfirmForm(formdata=None, token=token, submission=sealed.get("submission") or secrets.token_urlsafe(18))
-    confirm.list_id.choices = [(cl.id, cl.page_label) for cl, _ in voter.lists]
+    confirm.list_id.choices = [(cl.id, page_list_label(cl.label)) for cl, _ in voter.lists]
     return render_template("counter/step2.html", election=election, municipality=municipality, voter=voter,
                            form=confirm, changed=changed, recorded=recorded), 409 if changed else 200
 
@@ -220,7 +221,7 @@ def confirm(election: str) -> str | Response:
         voter = _check(record, municipality, sealed["bsn"])
         if isinstance(voter, DeclarationRefused):
             return _outcome_page(record, municipality, voter)
-        form.list_id.choices = [(cl.id, cl.page_label) for cl, _ in voter.lists]
+        form.list_id.choices = [(cl.id, page_list_label(cl.label)) for cl, _ in voter.lists]
         return render_template("counter/step2.html", election=record, municipality=municipality, voter=voter,
                                form=form), 422
     scope, key = _submission_key(record, form.submission.data or "")

@@ -10,8 +10,9 @@ from typing import Any
 
 from flask import render_template
 
+from registry.calendar_utils import dutch_date, dutch_datetime
 from registry.csb.models import Shortage
-from registry.documents.services import dutch_date, dutch_datetime, html_to_pdf
+from registry.documents.services import html_to_pdf
 from registry.domain import Period
 from registry.elections.models import CandidateList, Election
 

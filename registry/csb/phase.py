@@ -12,6 +12,7 @@ from flask_babel import gettext, ngettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from registry.csb import documents
 from registry.csb.models import CsbSession, Shortage
 from registry.csb.services import Calendar, Phase, calendar, phase_of, sessions
 from registry.db import utcnow
@@ -110,8 +111,6 @@ def notified_shortages(session: Session, election: Election, kieskring: int | No
 def shortage_notice_pdf(session: Session, election: Election, candidate_list: CandidateList) -> bytes | None:
     """The shortage notice (I 2) of one list, as the CSB and the list's own party agent download it;
     None when no shortage of this list was notified."""
-    from registry.csb import documents
-
     shortages = session.scalars(select(Shortage).where(Shortage.list_id == candidate_list.id)
                                 .order_by(Shortage.kieskring)).all()
     if not shortages:

@@ -26,9 +26,10 @@ from sqlalchemy.orm import Session
 
 from registry.audit import services as audit
 from registry.audit.models import AuditEvent
+from registry.csb import documents
 from registry.csb.models import Ruling
 from registry.db import begin_write, utcnow
-from registry.declarations.models import Declaration
+from registry.declarations.models import Declaration, IdempotencyKey
 from registry.domain import (
     AMS,
     ElectionType,
@@ -52,9 +53,10 @@ from registry.elections.models import (
     Shortage,
 )
 from registry.elections.phase import accepting, calendar, repair_state, sessions  # noqa: F401
+from registry.i18n import page_datetime
 from registry.privacy.keys import ElectionKeysDestroyed
 from registry.privacy.models import ElectionKeys
-from registry.privacy.services import election_cipher
+from registry.privacy.services import election_cipher, key_ring
 from registry.transparency.services import seal_after_session
 
 PURGED_PREFIX = "purged-"  # the declarations guard (migration 0005) accepts only this as a new key/code
@@ -533,8 +535,6 @@ def _require_not_held(held: dict[str, CsbSession], kind: str, message: str) -> N
 def hold_examination(session: Session, election: Election, actor: str, now: datetime | None = None) -> CsbSession:
     """I 1: count per list per kieskring, write the proces-verbaal and notify every shortage (I 2),
     which opens repair for exactly those (list, kieskring) pairs."""
-    from registry.csb import documents
-
     now = now or utcnow()
     held = sessions(session, election)
     _require_not_held(held, "examination", gettext("Het onderzoek (art. I 1) is al gehouden."))
@@ -583,8 +583,6 @@ def hold_examination(session: Session, election: Election, actor: str, now: date
 
 def hold_decision(session: Session, election: Election, actor: str, now: datetime | None = None) -> CsbSession:
     """I 4: decide per list per kieskring, valid or invalid (I 5 c); the counts freeze."""
-    from registry.csb import documents
-
     now = now or utcnow()
     held = sessions(session, election)
     _require_not_held(held, "decision", gettext("De beslissing (art. I 4) is al genomen."))
@@ -690,8 +688,6 @@ class PurgeReport:
 
 
 def _idempotency_filter(election: Election) -> Any:
-    from registry.declarations.models import IdempotencyKey
-
     # Every row of the election, refusals included; rows from before migration 0007 that named no election
     # go with the first purge (their replay window is long over by then).
     quoted = f'"{election.identifier}"'
@@ -707,9 +703,6 @@ def purge(session: Session, election: Election, actor: str, *, execute: bool = F
     encrypted names, replaces each pseudonym by a neutral group label and each receipt code by a neutral
     value, drops stored API answers about the election, and writes the proces-verbaal of destruction.
     Counts, rulings, sessions and the audit chain stay."""
-    from registry.csb import documents
-    from registry.privacy.services import key_ring
-
     now = now or utcnow()
     held = sessions(session, election)
     if "purge" in held:
@@ -791,6 +784,5 @@ def inspection_lines(session: Session, election: Election, list_id: int) -> Iter
 
 def _dutch(moment: datetime) -> str:
     # In the page's language (Dutch on the command line), like the message around it.
-    from registry.i18n import page_datetime
 
     return page_datetime(moment.astimezone(AMS))

@@ -10,6 +10,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from registry.db import UTCDateTime, db, utcnow
 
+# A receipt code as a voter types it (either case; no 0/O, 1/I): the API's schema and the proof lookup.
+RECEIPT_PATTERN = "^[A-Za-z2-9]{4}-[A-Za-z2-9]{4}-[A-Za-z2-9]{4}$"
+
 
 class Declaration(db.Model):
     __tablename__ = "declarations"

@@ -18,14 +18,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from flask import render_template
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from registry.calendar_utils import local
+from registry.calendar_utils import dutch_date, dutch_datetime, dutch_time
 from registry.declarations.models import Declaration
 from registry.domain.documents import DocumentType
 from registry.elections.models import CandidateList, District, Election, ListDistrict, ListVersion, Municipality
@@ -37,8 +37,6 @@ log = logging.getLogger(__name__)
 
 TEMPLATE = "pdf/model_h4.html"
 
-MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober",
-          "november", "december")
 
 CHANNEL_LABELS = {
     "counter": "aan de balie van de gemeente",
@@ -59,25 +57,6 @@ BODIES = {
 
 class DocumentNotFound(LookupError):
     """Unknown declaration or list, or the list is not submitted in that kieskring."""
-
-
-# --- Dutch dates, independent of the machine's locale --------------------------------------------
-
-def dutch_date(day: date | datetime) -> str:
-    """``10 september 2025``. A datetime is first put in Europe/Amsterdam time."""
-    if isinstance(day, datetime):
-        day = local(day).date()
-    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
-
-
-def dutch_time(moment: datetime) -> str:
-    """``12.00 uur`` in Europe/Amsterdam time (the Dutch way of writing a time)."""
-    moment = local(moment)
-    return f"{moment.hour:02d}.{moment.minute:02d} uur"
-
-
-def dutch_datetime(moment: datetime) -> str:
-    return f"{dutch_date(moment)}, {dutch_time(moment)}"
 
 
 # --- what the template gets ----------------------------------------------------------------------

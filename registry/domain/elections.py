@@ -82,3 +82,6 @@ def needs_declarations(designation: str | None, won_seat_last_time: bool) -> boo
     if designation is None or not designation.strip():
         return True
     return not won_seat_last_time
+
+
+BLANK_LIST = "blanco lijst"  # the name of a list without an aanduiding (EML: no RegisteredName)

@@ -37,7 +37,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from registry.audit import services as audit
+from registry.calendar_utils import dutch_date, dutch_datetime
+from registry.csb.services import declaration_lines, examine, phase_of, sessions
 from registry.db import begin_write, utcnow
+from registry.documents.services import html_to_pdf
 from registry.dossier.verify import (
     COVER,
     COVER_SIG,
@@ -296,8 +299,6 @@ def filename(election: Election, candidate_list: CandidateList) -> str:
 def manifest_header(session: Session, election: Election, candidate_list: CandidateList,
                     now: datetime) -> dict[str, Any]:
     """Everything the manifest says about the election, the list and the examination."""
-    from registry.csb.services import examine, phase_of, sessions
-
     examination = examine(session, election)
     seq, head_hash = audit.head(session)
     kieskringen = [{
@@ -336,8 +337,6 @@ def manifest_header(session: Session, election: Election, candidate_list: Candid
 
 
 def render_cover(manifest: dict[str, Any], fingerprint: str) -> bytes:
-    from registry.documents.services import dutch_date, dutch_datetime, html_to_pdf
-
     created = datetime.fromisoformat(manifest["created_at"])
     election = manifest["election"]
     html = render_template(
@@ -366,8 +365,6 @@ def build_dossier(session: Session, election: str, list_ref: int, out: BinaryIO,
                   now: datetime | None = None) -> DossierBuilt:
     """Build the dossier of one list into ``out`` and record in the audit chain that it was issued
     (it holds names: who took one is a fact worth keeping)."""
-    from registry.csb.services import declaration_lines
-
     now = now or utcnow()
     key = signing_key()
     found, _list = find_list(session, election, list_ref, by_number)

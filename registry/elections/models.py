@@ -9,6 +9,7 @@ from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Integer, Lar
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from registry.db import UTCDateTime, db, utcnow
+from registry.domain.elections import BLANK_LIST
 
 
 class Election(db.Model):
@@ -77,9 +78,6 @@ class Municipality(db.Model):
     district: Mapped[District] = relationship()
 
 
-BLANK_LIST = "blanco lijst"
-
-
 def dutch_list_label(number: int | None, designation: str | None) -> str:
     name = designation or BLANK_LIST
     return f"Lijst {number}: {name}" if number is not None else name
@@ -110,12 +108,6 @@ class CandidateList(db.Model):
         which says it in the page's language when it is rendered."""
         return dutch_list_label(self.number, self.designation)
 
-    @property
-    def page_label(self) -> str:
-        """The label in the language of the page being rendered ("List 1: …" on English pages)."""
-        from registry.i18n import page_list_label
-
-        return page_list_label(self.label)
 
 
 class ListVersion(db.Model):

@@ -40,7 +40,7 @@ from registry.domain import Channel
 from registry.domain.phase import Phase
 from registry.elections.models import Election
 from registry.elections.phase import repair_state
-from registry.i18n import page_date, page_datetime, page_time
+from registry.i18n import page_date, page_datetime, page_list_label, page_time
 from registry.limits import limiter, per_address_limit, per_session_limit, session_key
 from registry.online.forms import ChooseListForm, ConfirmForm
 from registry.online.services import (
@@ -228,7 +228,7 @@ def _refused(election: Election, refusal: DeclarationRefused) -> Any:
 
 
 def _choices(check: VoterCheck) -> list[tuple[str, str]]:
-    return [(str(cl.id), cl.page_label) for cl, _link in check.lists]
+    return [(str(cl.id), page_list_label(cl.label)) for cl, _link in check.lists]
 
 
 @online.get("/verklaren/<election>/")

@@ -19,20 +19,16 @@ from sqlalchemy.orm import Session
 
 from registry.admission import SlotGuard
 from registry.calendar_utils import local
-from registry.db import utcnow
+from registry.config import value
+from registry.db import db, utcnow
 from registry.declarations.models import Declaration
 from registry.domain import Ineligible, normalize_bsn
 from registry.elections.models import CandidateList, District, Election
+from registry.elections.phase import accepting
 from registry.privacy.keys import ElectionKeysDestroyed
 from registry.privacy.services import election_cipher
 
 GUARD_EXTENSION = "steunregister.online_guard"
-
-# name -> default; see the report of issue 5 for registry/config.py.
-DEFAULTS: dict[str, str] = {
-    "ONLINE_MAX_CONCURRENT": "16",  # confirmations handled at once per process; more get "busy"
-    "ONLINE_BUSY_RETRY_AFTER": "60",  # seconds a voter is asked to wait when it is busy
-}
 
 STATUS_REGISTERED = "registered"
 STATUS_VOID_MULTIPLE = "void-multiple"
@@ -66,17 +62,8 @@ VOTER_INELIGIBLE = {
 }
 
 
-def setting(name: str, app: Flask | None = None) -> str:
-    settings = (app or current_app).config.get("STEUNREGISTER") or {}
-    value = settings.get(name)
-    return str(value) if value not in (None, "") else DEFAULTS[name]
-
-
 def _positive_int(name: str, app: Flask | None = None) -> int:
-    try:
-        return max(1, int(setting(name, app)))
-    except ValueError:
-        return int(DEFAULTS[name])
+    return int(value((app or current_app).config.get("STEUNREGISTER"), name))
 
 
 # --- the concurrency guard ---------------------------------------------------------------------------
@@ -106,9 +93,6 @@ def retry_time(seconds: int, now: datetime | None = None) -> str:
 
 def window_open(election: Election, now: datetime | None = None) -> bool:
     """The window (H 4 lid 3), or after the CSB's examination a repair period (I 2): see csb.services."""
-    from registry.db import db
-    from registry.elections.phase import accepting
-
     return accepting(db.session, election, now or utcnow())
 
 

@@ -17,9 +17,10 @@ from werkzeug.exceptions import NotFound
 from auth.access import Identity, current_identity, role_required
 from registry.csb.phase import countdown, list_outcome, shortage_notice_pdf
 from registry.db import db
+from registry.documents import DocumentNotFound, blank_h4_pdf
 from registry.elections.models import CandidateList, District, Election, ListDistrict, ListVersion
 from registry.eml import Candidate
-from registry.i18n import page_datetime
+from registry.i18n import page_datetime, page_list_label
 from registry.limits import limiter, per_address_limit
 from registry.party.forms import ListForm, UploadForm
 from registry.party.services import (
@@ -134,15 +135,13 @@ def shortage_notice(election: str, list_id: int) -> Response:
 def blank_form(election: str, list_id: int, kieskring: int) -> Response:
     """Model H 4, pre-filled with this list as it now stands in this kieskring, for voters who sign on
     paper at the counter of their municipality."""
-    from registry.documents import DocumentNotFound, blank_h4_pdf
-
     record = _election(election)
     candidate_list = _own_list(record, list_id)
     try:
         pdf = blank_h4_pdf(db.session, candidate_list.id, kieskring)
     except DocumentNotFound:
-        raise PageNotFound(_("%(list)s doet niet mee in kieskring %(number)s.", list=candidate_list.page_label,
-                             number=kieskring)) from None
+        raise PageNotFound(_("%(list)s doet niet mee in kieskring %(number)s.",
+                             list=page_list_label(candidate_list.label), number=kieskring)) from None
     response = Response(pdf, mimetype="application/pdf")
     response.headers["Content-Disposition"] = \
         f'inline; filename="model-h4-lijst-{candidate_list.id}-kieskring-{kieskring}.pdf"'

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from flask import current_app
 from sqlalchemy.orm import Session
 
-from registry.elections.models import Election
 from registry.privacy.keys import ElectionCipher, ElectionKeysDestroyed, KeyRing
 from registry.privacy.models import ElectionKeys
+
+
+class Election(Protocol):
+    """What the keys need of an election. A protocol, not registry.elections.models.Election: the
+    elections package creates an election's keys, so privacy stands below it and may not import it."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def identifier(self) -> str: ...
 
 
 def key_ring() -> KeyRing:

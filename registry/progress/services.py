@@ -22,13 +22,12 @@ from sqlalchemy import case, delete, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from registry.config import value
 from registry.db import begin_write, utcnow
 from registry.declarations.models import Declaration
 from registry.domain import ElectionType, ListStatus, list_status, required_declarations
 from registry.elections.models import CandidateList, District, Election, ListDistrict, ListVersion
 from registry.progress.models import ProgressCount, ProgressRefresh
-
-DEFAULT_MAX_AGE = 5.0  # seconds; setting PROGRESS_MAX_AGE
 
 STATUS_LABELS = {
     ListStatus.MEETS.value: "genoeg verklaringen",
@@ -247,13 +246,8 @@ def list_progress(session: Session, election: Election, lists: list[CandidateLis
 
 
 def max_age_from(settings: dict[str, Any] | None) -> timedelta:
-    """PROGRESS_MAX_AGE (seconds, default 5) as a timedelta; a value that is not a number gives the default."""
-    raw = (settings or {}).get("PROGRESS_MAX_AGE")
-    try:
-        seconds = float(raw) if raw not in (None, "") else DEFAULT_MAX_AGE
-    except (TypeError, ValueError):
-        seconds = DEFAULT_MAX_AGE
-    return timedelta(seconds=max(0.0, seconds))
+    """PROGRESS_MAX_AGE (seconds) as a timedelta; read on every call, so a test may change it."""
+    return timedelta(seconds=value(settings, "PROGRESS_MAX_AGE"))
 
 
 # --- the answer of GET …/lists/<id>/progress, kept per process ------------------------------------------

@@ -17,7 +17,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from registry.config import whole_number
+from registry.config import value
 from registry.db import db
 from registry.dossier import verify
 from registry.privacy.keys import ElectionKeysDestroyed
@@ -55,7 +55,7 @@ def seal_command(election: str | None) -> None:
 def run_command(interval: int | None, rounds: int) -> None:
     """De verzegelaar: elke interval seconden seal voor elke verkiezing. Er mag er één tegelijk draaien; een
     tweede wacht op de rij van de eerste in log_states en doet dan niets dubbel."""
-    every = interval or min(whole_number(current_app.config["STEUNREGISTER"], "LOG_SEAL_INTERVAL", 1), MAX_INTERVAL)
+    every = interval or value(current_app.config["STEUNREGISTER"], "LOG_SEAL_INTERVAL")  # its type: 1 to 60
     done = 0
     while True:
         started = time.monotonic()

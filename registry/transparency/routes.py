@@ -15,8 +15,8 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, render_template, request
 from flask_babel import gettext
 
-from registry.api.openapi import RECEIPT_PATTERN
 from registry.db import MAX_ID, db
+from registry.declarations.models import RECEIPT_PATTERN
 from registry.limits import limiter, per_address_limit
 from registry.problems import problem
 from registry.signing import SigningKeyError

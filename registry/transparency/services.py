@@ -27,12 +27,11 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from registry.config import is_production
-from registry.csb.models import CsbSession
 from registry.db import begin_write, utcnow
 from registry.declarations.models import Declaration
 from registry.domain import merkle
 from registry.dossier.verify import head_message, leaf_hash, leaf_record, public_key_fingerprint
-from registry.elections.models import CandidateList, District, Election, ListVersion
+from registry.elections.models import CandidateList, CsbSession, District, Election, ListVersion
 from registry.privacy.keys import ElectionCipher, ElectionKeysDestroyed
 from registry.privacy.services import election_cipher
 from registry.signing import ed25519_key, public_key_pem

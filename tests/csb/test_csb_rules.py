@@ -143,7 +143,7 @@ def test_csb_records_cannot_be_edited_or_deleted(app, session, recorded, clock):
 
 
 def test_the_overview_charts_the_days_and_the_list_page_the_kieskringen(app, session, recorded):
-    from registry.documents.services import dutch_date
+    from registry.calendar_utils import dutch_date
 
     member = app.test_client()
     login(member, "csb:TK2025")

@@ -9,9 +9,9 @@ from typing import Any
 
 from sqlalchemy import select
 
+from registry.calendar_utils import dutch_date, dutch_datetime
 from registry.csb.phase import countdown, election_phase
 from registry.db import set_clock_offset, utcnow
-from registry.documents.services import dutch_date, dutch_datetime
 from registry.elections.models import CandidateList, Election
 from tests.auth.helpers import login
 from tests.demo.conftest import advance
