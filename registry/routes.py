@@ -22,6 +22,7 @@ from auth.mock_idp import routes as mock_idp_routes
 from auth.rp import routes as auth_routes
 from registry import demo_calendar, i18n
 from registry.api.routes import api
+from registry.api.routes import install_guard as install_api_guard
 from registry.config import is_production
 from registry.counter.routes import counter
 from registry.csb.routes import csb, csb_api
@@ -166,6 +167,7 @@ def register_blueprints(app: Flask) -> None:
     install_input_guard(app)  # 400 for a NUL or other control character anywhere, before all else
     init_limits(app)  # Flask-Limiter (RATE_LIMIT_* settings); 429 as a Dutch page or problem+json
     install_online_guard(app)  # the online confirmation's slots per process
+    install_api_guard(app)  # the declaration API's slots per process (and registry.admission.Shedder's)
     for mount in mounted(app):
         if mount.url_prefix is None:
             app.register_blueprint(mount.blueprint)

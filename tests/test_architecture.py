@@ -125,9 +125,6 @@ def _edges_within(component: list[str]) -> list[str]:
 # registry.* or auth.* stands at the top of the module, where the wiring can be seen.
 LOCAL_IMPORTS_ALLOWED = {
     "auth/__init__.py": "the app-start wiring loads auth's own submodules (import auth.access must stay light)",
-    # Being reworked in the recording-core half of issue 14; their local imports are listed in its report.
-    "registry/api/routes.py": "in rework", "registry/counter/routes.py": "in rework",
-    "registry/online/routes.py": "in rework",
 }
 
 

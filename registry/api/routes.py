@@ -12,13 +12,14 @@ from collections.abc import Callable, Collection
 from datetime import datetime
 from typing import Any, TypeVar, cast
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from auth.access import Identity, api_role_required, current_identity, require_election
 from registry.admission import BUSY_DETAIL, BUSY_RETRY_AFTER_SECONDS, BUSY_TITLE, SlotGuard
 from registry.api.openapi import BATCH_FIELDS, DECLARATION_FIELDS, MAX_BATCH, openapi_document
+from registry.config import value as setting
 from registry.db import MAX_ID, db, single_statements
 from registry.declarations import idempotency
 from registry.declarations.idempotency import Idempotency
@@ -41,6 +42,7 @@ from registry.domain import Channel
 from registry.elections.models import CandidateList, District, Election, ListDistrict, ListVersion
 from registry.input_guard import forbidden_in_body, refusal
 from registry.limits import limiter, per_address_limit, per_client_limit, session_key
+from registry.online.services import all_own_declarations
 from registry.party.services import require_agent_list
 from registry.people import person_registry
 from registry.problems import problem
@@ -82,15 +84,11 @@ ANSWERS_ABOUT_THE_PERSON = frozenset({Refusal.ALREADY_DECLARED, Refusal.NOT_ELIG
 GUARD = "steunregister.api_guard"
 
 
-@api.record_once
-def _install_admission(state: Any) -> None:
+def install_guard(app: Flask) -> None:
     """At most API_MAX_CONCURRENT declaration requests per process (registry/admission.py)."""
-    from registry.config import whole_number
-
-    settings = state.app.config.get("STEUNREGISTER") or {}
-    state.app.extensions[GUARD] = SlotGuard(
-        whole_number(settings, "API_MAX_CONCURRENT", minimum=1), queue=whole_number(settings, "API_QUEUE"),
-        wait=whole_number(settings, "API_QUEUE_WAIT_MS") / 1000)
+    settings = app.config.get("STEUNREGISTER") or {}
+    app.extensions[GUARD] = SlotGuard(setting(settings, "API_MAX_CONCURRENT"), queue=setting(settings, "API_QUEUE"),
+                                      wait=setting(settings, "API_QUEUE_WAIT_MS") / 1000)
 
 
 def admitted(view: F) -> F:
@@ -421,7 +419,6 @@ def _election_json(election: Election) -> dict[str, Any]:
 @limiter.limit(per_address_limit)
 def my_declarations() -> Response:
     """The voter's own declarations in every election of this registry, with their status."""
-    from registry.online.services import all_own_declarations
 
     identity = _identity()
     return jsonify([d.as_api() for d in all_own_declarations(db.session, identity.bsn or "")])

@@ -41,6 +41,8 @@ from registry.declarations.services import (
     refusal_from_answer,
 )
 from registry.declarations.services import record as record_outcome
+from registry.documents import DocumentNotFound, blank_h4_pdf
+from registry.documents import receipt_pdf as render_receipt_pdf
 from registry.domain import Channel
 from registry.elections.models import CandidateList, District, Election, ListDistrict, Municipality
 from registry.elections.phase import accepting
@@ -286,18 +288,16 @@ def receipt(election: str, code: str) -> str:
 @counter.get("/<election>/verklaring/<code>.pdf")
 @role_required("clerk")
 def receipt_pdf(election: str, code: str) -> Response:
-    from registry.documents import receipt_pdf as render
 
     record = _election(election)
     declaration = _own_declaration(record, _clerk_municipality(record), code)
-    return _pdf(render(db.session, declaration.id), f"ondersteuningsverklaring-{code}.pdf")
+    return _pdf(render_receipt_pdf(db.session, declaration.id), f"ondersteuningsverklaring-{code}.pdf")
 
 
 @counter.get("/<election>/papier/<int:list_id>.pdf")
 @role_required("clerk")
 def blank_form(election: str, list_id: int) -> Response:
     """The paper fallback (model H 4) when the BRP or the registry is down."""
-    from registry.documents import DocumentNotFound, blank_h4_pdf
 
     record = _election(election)
     municipality = _clerk_municipality(record)

@@ -516,7 +516,7 @@ def _prepare(session: Session, registry: PersonRegistry, election: ElectionRef |
     _check_moment(signed_at, election, state, candidate_list.id, district.number)
 
     try:
-        cipher = election_cipher(session, election)  # type: ignore[arg-type]  # reads .id and .identifier
+        cipher = election_cipher(session, election)
     except ElectionKeysDestroyed:
         raise DeclarationRefused(Refusal.DATA_DESTROYED,
                                  gettext("De gegevens van deze verkiezing zijn vernietigd.")) from None

@@ -36,6 +36,7 @@ from registry.declarations.services import (
     refusal_from_answer,
 )
 from registry.declarations.services import record as record_outcome
+from registry.documents import receipt_pdf as render_receipt_pdf
 from registry.domain import Channel
 from registry.domain.phase import Phase
 from registry.elections.models import Election
@@ -356,11 +357,10 @@ def receipt(election: str, code: str) -> str:
 @role_required("voter")
 @limiter.limit(per_address_limit)
 def receipt_pdf(election: str, code: str) -> Response:
-    from registry.documents import receipt_pdf as render
 
     record = _election(election)
     declaration = _own(record, code)
-    response = Response(render(db.session, declaration.id), mimetype="application/pdf")
+    response = Response(render_receipt_pdf(db.session, declaration.id), mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'inline; filename="ondersteuningsverklaring-{code}.pdf"'
     response.headers["Cache-Control"] = "no-store"
     return response
