@@ -1,6 +1,6 @@
 """Where an election stands in its calendar, as every page needs it: the voter's and the clerk's deadline
 (the window, or after the examination the repair days), which lists may still be supported, and what the
-CSB decided. One read of the CSB's sessions; the rules themselves stay in ``registry.csb.services``."""
+CSB decided. One read of the CSB's sessions; the rules themselves are in ``registry.domain.phase``."""
 
 from __future__ import annotations
 
