@@ -150,12 +150,14 @@ def _release_writer(info: dict[str, Any]) -> None:
 
 @event.listens_for(Engine, "commit")
 def _sqlite_committed(conn: Any) -> None:
-    _release_writer(conn.info)
+    if conn.dialect.name == "sqlite":  # only SQLite writers hold one (and an invalidated connection has no info)
+        _release_writer(conn.info)
 
 
 @event.listens_for(Engine, "rollback")
 def _sqlite_rolled_back(conn: Any) -> None:
-    _release_writer(conn.info)
+    if conn.dialect.name == "sqlite":
+        _release_writer(conn.info)
 
 
 WRITE_OPTION = "steunregister_write"

@@ -32,7 +32,7 @@ from tests.conftest import PROJECT
 from tests.support.servers import AppServer
 from tests.support.servers import Http as Http
 
-SYNTHETIC_VOTERS = 700
+SYNTHETIC_VOTERS = 3000
 LEGAL_BASIS = "Experimentenwet online ondersteuning (test)"
 PASSPORT = {"type": "paspoort", "number": "NW4K82PL1"}
 T = TypeVar("T")
