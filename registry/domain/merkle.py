@@ -47,10 +47,21 @@ class Tree:
     subtree the RFC's recursion needs is one of those, or is split further until it is."""
 
     def __init__(self, leaves: Sequence[bytes]) -> None:
-        self.levels: list[list[bytes]] = [list(leaves)]
-        while len(self.levels[-1]) > 1:
-            below = self.levels[-1]
-            self.levels.append([node_hash(below[i], below[i + 1]) for i in range(0, len(below) - 1, 2)])
+        self.levels: list[list[bytes]] = [[]]
+        self.extend(leaves)
+
+    def extend(self, leaves: Sequence[bytes]) -> None:
+        """Append leaves. A complete subtree never changes, so only the nodes the new leaves complete are
+        hashed: a log that grows by n leaves costs n hashes, not the whole tree again (the sealer's round)."""
+        self.levels[0].extend(leaves)
+        level = 0
+        while len(self.levels[level]) > 1:
+            below = self.levels[level]
+            if len(self.levels) == level + 1:
+                self.levels.append([])
+            above = self.levels[level + 1]
+            above.extend(node_hash(below[i], below[i + 1]) for i in range(2 * len(above), len(below) - 1, 2))
+            level += 1
 
     @property
     def size(self) -> int:

@@ -250,23 +250,21 @@ _cache_lock = threading.Lock()
 
 
 def log_tree(session: Session, election_id: int, size: int) -> merkle.Tree:
-    """The tree of the first ``size`` leaves. Leaves never change (append-only), so a tree built once is
-    kept per app and only extended with the leaves added since."""
-    cache: dict[int, list[bytes]] = current_app.extensions.setdefault(TREE_CACHE, {})
+    """A tree of at least the first ``size`` leaves (ask it with that size). Leaves never change (append-only),
+    so the tree is kept per app and only extended with the leaves added since: a sealer round hashes what is
+    new, not the whole log."""
+    cache: dict[int, merkle.Tree] = current_app.extensions.setdefault(TREE_CACHE, {})
     with _cache_lock:
-        known = cache.get(election_id, [])
-    if len(known) < size:
-        more = session.scalars(select(LogLeaf.leaf_hash).where(LogLeaf.election_id == election_id,
-                                                               LogLeaf.leaf_index >= len(known),
-                                                               LogLeaf.leaf_index < size)
-                               .order_by(LogLeaf.leaf_index)).all()
-        known = known + list(more)
-        if len(known) != size:
-            raise LogNotFound("leaves", f"the log has {len(known)} leaves, not {size}")
-        with _cache_lock:
-            if len(cache.get(election_id, [])) < len(known):
-                cache[election_id] = known
-    return merkle.Tree(known[:size])
+        tree = cache.setdefault(election_id, merkle.Tree([]))
+        if tree.size < size:
+            more = session.scalars(select(LogLeaf.leaf_hash).where(LogLeaf.election_id == election_id,
+                                                                   LogLeaf.leaf_index >= tree.size,
+                                                                   LogLeaf.leaf_index < size)
+                                   .order_by(LogLeaf.leaf_index)).all()
+            if tree.size + len(more) != size:
+                raise LogNotFound("leaves", f"the log has {tree.size + len(more)} leaves, not {size}")
+            tree.extend(more)
+    return tree
 
 
 # --- reading ------------------------------------------------------------------------------------------

@@ -220,3 +220,16 @@ def test_proofs_outside_the_tree_are_refused():
     with pytest.raises(merkle.ProofError):
         tree.root(6)
     assert not merkle.verify_inclusion(0, 0, CT_LEAVES[0], [], merkle.EMPTY_ROOT)
+
+
+def test_a_tree_extended_leaf_by_leaf_is_the_tree_built_at_once():
+    """The sealer's tree grows in place (only the nodes the new leaves complete are hashed); at every size
+    it has the same heads and proofs as a tree built from those leaves at once."""
+    leaves = [merkle.leaf_hash(str(i).encode()) for i in range(70)]
+    grown = merkle.Tree([])
+    for start, end in ((0, 1), (1, 2), (2, 7), (7, 8), (8, 33), (33, 64), (64, 70)):
+        grown.extend(leaves[start:end])
+        whole = merkle.Tree(leaves[:end])
+        assert grown.levels == whole.levels
+        for size in range(1, end + 1):
+            assert grown.root(size) == whole.root(size) == naive_mth(leaves[:size])
