@@ -439,8 +439,8 @@ def scenario_sustained(bench: Bench) -> None:
     bench.raw["sustained_sqlite"] = asdict(lite)
     errors = sum(n for status, n in lite.statuses.items() if status >= 500 or status == 0)
     bench.rows += [
-        Row("Sustained declarations/s (API, SQLite)", "SQLite", f"{lite.per_second:,.0f}/s", "≥ 150/s",
-            _met(lite.per_second >= 150),
+        Row("Sustained declarations/s (API, SQLite)", "SQLite", f"{lite.per_second:,.0f}/s",
+            "≥ 300/s, p99 ≤ 250 ms", _met(lite.per_second >= 300 and lite.p99_ms <= 250),
             f"p50 {lite.p50_ms:.0f} ms, p99 {lite.p99_ms:.0f} ms; {errors} 5xx/no answer"),
         Row("  \"database is locked\" reaching a client", "SQLite", str(lite.locked), "0", _met(lite.locked == 0)),
     ]
@@ -1037,6 +1037,21 @@ LIMITS = [
      "gunicorn the 2 cores also run the load generator and PostgreSQL (the audit trigger, the fsync'd commit); "
      "the trivial endpoint pays the same HTTP cost with one INSERT, so the ratio is what the registry's own "
      "work costs. The audit chain is no longer a ceiling: its lock is held only inside the single statement."),
+    ("  ratio registry / trivial endpoint", "Ratio to the trivial endpoint",
+     "the trivial endpoint does one INSERT behind the same gunicorn and Flask; the registry additionally runs "
+     "its Flask hooks (token check from a cache, CSRF exemption, the input guard that reads the JSON body again, "
+     "the limiter, the locale, security headers with a fresh CSP nonce), the rules, the BRP lookup, an HMAC, "
+     "AES-GCM and its two statements, and PostgreSQL runs the audit trigger (a SHA-256 in plpgsql under the "
+     "chain lock). The in-process profile puts the remaining Python at about half recording core, half Flask."),
+    ("  with the transparency log's sealer", "The log's sealer next to the load",
+     "the sealer runs in its own process on the same 2 cores: per leaf a read of its facts, an HMAC salt, "
+     "canonical JSON and SHA-256 in Python, and the insert; every second a signed head. Its cost is taken from "
+     "the CPU the recording had; at the production interval (30 s) the per-leaf work is the same, the per-round "
+     "work 30 times less."),
+    ("Dossier of 100,000 declarations", "Dossier build",
+     "since the transparency log (issue 17) each dossier carries, per declaration, its leaf and audit path "
+     "(about 17 hashes for 100,000 leaves) in log.jsonl: the file grew from 1.7 to 14.9 MiB and the build from "
+     "6.6 s to about 14 s; the rows and the signature cost what they did."),
     ("Sustained declarations/s (API, SQLite)", "Sustained declarations on SQLite",
      "one writer at a time by design (BEGIN IMMEDIATE). Writers queue first on a Python lock per process and "
      "an flock per database (registry/db.py), which hand over at once instead of SQLite's busy handler "
