@@ -10,7 +10,9 @@ tools="$(mktemp -d)"
 trap 'rm -rf "$tools"' EXIT
 python3 -m venv "$tools"
 "$tools/bin/python" -m pip install --quiet 'pip-tools>=7.4,<8'
+# Extras stay in the lock (fonttools[woff] for WeasyPrint): pip's --require-hashes mode refuses a dependency
+# with extras that the lock pins without them when a pip constraints file is configured on the machine.
 CUSTOM_COMPILE_COMMAND="bash scripts/lock.sh" "$tools/bin/pip-compile" --quiet --upgrade \
-  --extra test --all-build-deps --allow-unsafe --generate-hashes --strip-extras \
+  --extra test --all-build-deps --allow-unsafe --generate-hashes --no-strip-extras \
   --no-emit-index-url --no-emit-find-links --output-file requirements.lock pyproject.toml
 echo "requirements.lock: $(grep -c '^[a-z]' requirements.lock) packages pinned"
