@@ -54,8 +54,12 @@ def test_the_readme_table_is_generated_from_the_registry():
 
 
 def test_defaults_fit_their_own_types():
-    for name in SETTINGS:
-        value({}, name)  # raises for a default its type refuses
+    for name, setting in SETTINGS.items():
+        converted = value({}, name)  # raises SettingError for a default its type refuses
+        if setting.default is None:
+            assert converted is None, name
+        else:  # unset means exactly the default, as if the default had been given
+            assert converted is not None and converted == value({name: setting.default}, name), name
 
 
 TYPED = [name for name, setting in SETTINGS.items() if setting.type is not TEXT]
