@@ -369,7 +369,7 @@ def build_dossier(session: Session, election: str, list_ref: int, out: BinaryIO,
     key = signing_key()
     found, _list = find_list(session, election, list_ref, by_number)
     if session.get(ElectionKeys, found.id) is not None:
-        transparency.seal(session, found)  # every declaration in the log before its rows are read
+        transparency.seal(session, found, sweep=True)  # every declaration in the log before its rows are read
     _read_snapshot(session)
     try:
         found, candidate_list = find_list(session, election, list_ref, by_number)

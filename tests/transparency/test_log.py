@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import insert, select, text
+from sqlalchemy.orm import Session as OrmSession
 
 from registry.csb import services as csb
 from registry.db import db, utcnow
@@ -42,8 +43,10 @@ def lists(session: Any, election: Any) -> list[CandidateList]:
                                 .order_by(CandidateList.number)).all())
 
 
-def bulk(session: Any, election: Any, count: int, start: int = 0, recorded_at: Any = TK2025_OPEN) -> list[int]:
-    """``count`` declarations inserted straight into the table, alternating between lists 1 and 2."""
+def bulk(session: Any, election: Any, count: int, start: int = 0, recorded_at: Any = TK2025_OPEN,
+         first_id: int | None = None) -> list[int]:
+    """``count`` declarations inserted straight into the table, alternating between lists 1 and 2 (with ids
+    from ``first_id`` on, if given: a declaration that drew its id earlier and commits only now)."""
     links = [session.scalar(select(ListDistrict).where(ListDistrict.list_id == lst.id)) for lst in
              lists(session, election)[:2]]
     blob = election_cipher(session, election).encrypt("Bulk, B. (Bart)", "declarant-name")
@@ -54,6 +57,7 @@ def bulk(session: Any, election: Any, count: int, start: int = 0, recorded_at: A
             "voter_key": hashlib.sha256(f"voter-{i}".encode()).hexdigest(), "ordinal": 1,
             "receipt_code": receipt(i), "name_ciphertext": blob, "signed_at": recorded_at,
             "recorded_at": recorded_at, "attestation": {"municipality": "GM0392"},
+            **({"id": first_id + i - start} if first_id is not None else {}),
         } for i in range(first, min(start + count, first + 5000))])
         session.commit()
     session.execute(text("ANALYZE declarations"))
@@ -127,6 +131,62 @@ def test_two_sealers_at_once_append_each_declaration_once(app, session, tk2025):
     # one sealer appended and signed (TK2025's window has closed: the window-close head), the others found
     # nothing to do
     assert [(h.tree_size, h.kind) for h in heads] == [(300, "window-close")]
+
+
+def test_a_round_reads_only_above_its_floor_and_a_late_commit_waits_for_the_next_sweep(app, session, tk2025,
+                                                                                     monkeypatch):
+    """A round costs what is new: it reads declarations above the highest id that existed a look-back before.
+    A declaration that drew its id before that and committed only later is taken in by the next full sweep
+    (at the latest SWEEP_SECONDS on) or by a fixed moment's head, whichever comes first."""
+    rounds = [1000.0]
+    monkeypatch.setattr(transparency, "clock", lambda: rounds[0])
+    during = TK2025_OPEN + timedelta(minutes=1)
+    sealed = bulk(session, tk2025, 10)
+    assert transparency.seal(session, tk2025, during).appended == 10  # this process's first round: a full sweep
+    gap = sealed[-1] + 1  # ids gap .. gap + 49 stand for recordings still running during the rounds below
+    rounds[0] += transparency.LOOK_BACK_SECONDS + 1
+    newer = bulk(session, tk2025, 5, start=10, first_id=gap + 50)
+    assert transparency.seal(session, tk2025, during).appended == 5  # above the first round's highest id
+    rounds[0] += transparency.LOOK_BACK_SECONDS + 1
+    late = bulk(session, tk2025, 1, start=15, first_id=gap)  # drew its id before the newer ones, commits now
+    late_id = sorted(set(late) - set(sealed) - set(newer))
+    result = transparency.seal(session, tk2025, during)
+    assert (result.appended, result.size) == (0, 15)  # below this round's floor: not read
+    assert session.scalar(select(LogLeaf).where(LogLeaf.declaration_id.in_(late_id))) is None
+    rounds[0] = 1000.0 + transparency.SWEEP_SECONDS  # a minute after the last full sweep
+    result = transparency.seal(session, tk2025, during)
+    assert (result.appended, result.size) == (1, 16)
+    assert session.scalar(select(LogLeaf.leaf_index).where(LogLeaf.declaration_id.in_(late_id))) == 15
+    # A fixed moment's head always sweeps: a late one is in the head of the window's close.
+    rounds[0] += transparency.LOOK_BACK_SECONDS + 1
+    also_late = sorted(set(bulk(session, tk2025, 1, start=16, first_id=gap + 1)) - set(sealed) - set(newer)
+                       - set(late_id))
+    closed = transparency.seal(session, tk2025, tk2025.window_closes_at)
+    assert (closed.appended, closed.size, closed.heads) == (1, 17, ["window-close"])
+    assert session.scalar(select(LogLeaf.leaf_index).where(LogLeaf.declaration_id.in_(also_late))) == 16
+
+
+def test_a_round_under_load_takes_what_was_there_when_it_began(app, session, tk2025, monkeypatch):
+    """Declarations that commit while a round runs are the next round's: a round does not chase the load."""
+    if session.get_bind().dialect.name == "sqlite":
+        pytest.skip("SQLite: one writer at a time, nothing commits while a round holds the write lock")
+    bulk(session, tk2025, 4)
+    real = transparency._append
+    calls: list[int] = []
+
+    def append_then_more_arrive(*args: Any) -> None:
+        real(*args)
+        calls.append(len(args[-1]))
+        if len(calls) == 1:
+            with OrmSession(db.engine) as other:  # another connection: commits while the round is still open
+                bulk(other, tk2025, 3, start=4)
+
+    monkeypatch.setattr(transparency, "_append", append_then_more_arrive)
+    monkeypatch.setattr(transparency, "SEAL_BATCH", 4)  # a full batch: the round reads once more
+    first = transparency.seal(session, tk2025, TK2025_OPEN)
+    assert (first.appended, calls) == (4, [4])  # not the 3 that arrived
+    second = transparency.seal(session, tk2025, TK2025_OPEN)
+    assert (second.appended, second.size, calls) == (3, 7, [4, 3])
 
 
 def test_the_log_is_append_only(app, session, tk2025):
