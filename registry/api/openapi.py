@@ -301,9 +301,15 @@ TREE_HEAD = {
 AUDIT = {"type": ["object", "null"], "required": ["head", "audit_path"],
          "properties": {"head": TREE_HEAD, "audit_path": {"type": "array", "items": HEX32}}}
 SCHEMAS.update({
-    "LogHeads": {"type": "object", "required": ["election", "public_key", "key_id", "heads"],
+    "LogHeads": {"type": "object", "required": ["election", "public_key", "key_id", "from", "total", "next", "heads"],
                  "properties": {"election": {"type": "string"}, "public_key": {"type": "string"}, "key_id": HEX32,
-                                "heads": {"type": "array", "items": TREE_HEAD}}},
+                                "from": {"type": "integer", "minimum": 0,
+                                         "description": "the position of the first head of this page (0: the first)"},
+                                "total": {"type": "integer", "minimum": 0, "description": "heads signed so far"},
+                                "next": {"type": ["integer", "null"],
+                                         "description": "from of the next page; null on the last"},
+                                "heads": {"type": "array", "items": TREE_HEAD, "maxItems": 1000,
+                                          "description": "oldest first, at most 1,000"}}},
     "ConsistencyProof": {"type": "object", "required": ["election", "first", "second", "proof"],
                          "properties": {"election": {"type": "string"}, "first": {"type": "integer"},
                                         "second": {"type": "integer"}, "proof": {"type": "array", "items": HEX32}}},
@@ -513,9 +519,15 @@ def openapi_document(refusal_status: Mapping[str, int]) -> dict[str, Any]:
                 {404: ["unknown-election", "unknown-list"], 503: ["signing-key-unavailable"]},
                 parameters=[ELECTION_PARAM, LIST_PARAM])},
             "/elections/{election}/log/heads": {"get": _operation(
-                "logHeads", "Every signed tree head of the election's transparency log, and the head key (public)",
+                "logHeads", "The signed tree heads of the election's transparency log, a page of at most 1,000 from "
+                            "position from, and the head key (public)",
                 None, {"200": _json({"$ref": "#/components/schemas/LogHeads"}, "heads")},
-                {404: ["unknown-election"], 503: ["signing-key-unavailable"]}, parameters=[ELECTION_PARAM])},
+                {404: ["unknown-election"], 422: ["invalid-request"], 503: ["signing-key-unavailable"]},
+                parameters=[ELECTION_PARAM, {"name": "from", "in": "query", "required": False,
+                                             "schema": {"type": "integer", "minimum": 0, "maximum": MAX_ID,
+                                                        "default": 0},
+                                             "description": "the position of the first head (next of the previous "
+                                                            "page)"}])},
             "/elections/{election}/log/consistency": {"get": _operation(
                 "logConsistency", "Consistency proof (RFC 9162 §2.1.4) between two published heads (public)", None,
                 {"200": _json({"$ref": "#/components/schemas/ConsistencyProof"}, "proof")},

@@ -761,47 +761,67 @@ def _fetch_json(url: str, timeout: float = 10) -> Any:
 
 def monitor_round(base_url: str, state: dict[str, Any], key: Ed25519PublicKey | None = None,
                   fetch: Callable[[str], Any] = _fetch_json) -> list[str]:
-    """One look at the log at ``base_url`` (…/api/v1/elections/<e>/log): every head is signed by the key
-    (the given one, else the one seen first), no head seen before has changed or gone, and each new head
-    extends the one before it (a consistency proof, RFC 9162 §2.1.4.2). ``state`` carries what was seen
-    (JSON-serialisable) to the next round. Returns what is new; raises MonitorProblem."""
+    """One look at the log at ``base_url`` (…/api/v1/elections/<e>/log): every new head is signed by the key
+    (the given one, else the one seen first), the last head seen before is still there unchanged, and each
+    new head extends the one before it (a consistency proof, RFC 9162 §2.1.4.2), so every head ever seen is
+    extended by the newest. The heads come in pages (``next``); a round reads from the last head it saw, so
+    its cost is what is new. ``state`` carries what was seen (JSON-serialisable) to the next round: the key
+    id, how many heads, and the last one. Returns what is new; raises MonitorProblem."""
     base = base_url.rstrip("/")
-    document = fetch(f"{base}/heads")
-    published = load_public_key(str(document.get("public_key", "")).encode("ascii", "replace"),
-                                "De sleutel van het logboek")
-    key_id = public_key_fingerprint(key or published)
-    if public_key_fingerprint(published) != key_id:
-        raise MonitorProblem(f"Het logboek publiceert een andere sleutel ({public_key_fingerprint(published)}) dan "
-                             f"de opgegeven ({key_id}).")
-    if state.setdefault("key_id", key_id) != key_id:
-        raise MonitorProblem(f"De sleutel van het logboek is veranderd: eerst {state['key_id']}, nu {key_id}.")
-    seen: list[dict[str, Any]] = state.setdefault("heads", [])
-    heads = document.get("heads") or []
-    for position, head in enumerate(heads):
-        if not verify_head(head, published):
-            raise MonitorProblem(f"Boomkop {position + 1} ({head.get('tree_size')} verklaringen) is niet ondertekend "
-                                 "met de sleutel van het logboek.")
-    if heads[:len(seen)] != seen:
-        raise MonitorProblem("Een boomkop die eerder is gepubliceerd is veranderd of verdwenen.")
-    news = []
-    previous = seen[-1] if seen else None
-    for head in heads[len(seen):]:
-        if previous is not None:
-            first, second = int(previous["tree_size"]), int(head["tree_size"])
-            if second < first:
-                raise MonitorProblem(f"Het logboek is gekrompen: van {first} naar {second} verklaringen.")
-            if head["timestamp"] < previous["timestamp"]:
-                raise MonitorProblem(f"Boomkop {head['timestamp']} is ouder dan de boomkop ervoor.")
-            proof = fetch(f"{base}/consistency?first={first}&second={second}")
-            path = [bytes.fromhex(step) for step in proof.get("proof", [])]
-            if not verify_consistency(first, second, bytes.fromhex(previous["root_hash"]),
-                                      bytes.fromhex(head["root_hash"]), path):
-                raise MonitorProblem(f"De boomkop met {second} verklaringen bevat niet de boomkop met {first} "
-                                     "verklaringen: er is een verklaring weggehaald of veranderd.")
-        seen.append(head)
-        news.append(f"{head['timestamp']} {head['kind']}: {head['tree_size']} verklaringen, wortel {head['root_hash']}")
-        previous = head
-    return news
+    if "heads" in state:  # a state file of the first version kept every head
+        old = state.pop("heads")
+        state.update(seen=len(old), last=old[-1] if old else None)
+    seen, previous = int(state.setdefault("seen", 0)), state.setdefault("last", None)
+    position = max(seen - 1, 0)  # the last head seen, to check it is still what it was
+    news: list[str] = []
+    while True:
+        page_start = position
+        document = fetch(f"{base}/heads?from={position}")
+        published = load_public_key(str(document.get("public_key", "")).encode("ascii", "replace"),
+                                    "De sleutel van het logboek")
+        key_id = public_key_fingerprint(key or published)
+        if public_key_fingerprint(published) != key_id:
+            raise MonitorProblem(f"Het logboek publiceert een andere sleutel ({public_key_fingerprint(published)}) "
+                                 f"dan de opgegeven ({key_id}).")
+        if state.setdefault("key_id", key_id) != key_id:
+            raise MonitorProblem(f"De sleutel van het logboek is veranderd: eerst {state['key_id']}, nu {key_id}.")
+        heads = document.get("heads") or []
+        if int(document.get("total", 0)) < seen:
+            raise MonitorProblem(f"Het logboek toont {document.get('total')} boomkoppen; eerder waren het er {seen}: "
+                                 "er is een boomkop verdwenen.")
+        for offset, head in enumerate(heads):
+            if not verify_head(head, published):
+                raise MonitorProblem(f"Boomkop {position + offset + 1} ({head.get('tree_size')} verklaringen) is niet "
+                                     "ondertekend met de sleutel van het logboek.")
+        if position < seen:  # this page starts with the last head seen before
+            if not heads or heads[0] != previous:
+                raise MonitorProblem("Een boomkop die eerder is gepubliceerd is veranderd of verdwenen.")
+            heads = heads[1:]
+            position += 1
+        for head in heads:
+            if previous is not None:
+                first, second = int(previous["tree_size"]), int(head["tree_size"])
+                if second < first:
+                    raise MonitorProblem(f"Het logboek is gekrompen: van {first} naar {second} verklaringen.")
+                if head["timestamp"] < previous["timestamp"]:
+                    raise MonitorProblem(f"Boomkop {head['timestamp']} is ouder dan de boomkop ervoor.")
+                proof = fetch(f"{base}/consistency?first={first}&second={second}")
+                path = [bytes.fromhex(step) for step in proof.get("proof", [])]
+                if not verify_consistency(first, second, bytes.fromhex(previous["root_hash"]),
+                                          bytes.fromhex(head["root_hash"]), path):
+                    raise MonitorProblem(f"De boomkop met {second} verklaringen bevat niet de boomkop met {first} "
+                                         "verklaringen: er is een verklaring weggehaald of veranderd.")
+            news.append(f"{head['timestamp']} {head['kind']}: {head['tree_size']} verklaringen, wortel "
+                        f"{head['root_hash']}")
+            previous = head
+            position += 1
+            state.update(seen=position, last=head)
+        following = document.get("next")
+        if following is None:
+            return news
+        if int(following) != position or position == page_start:  # a page must end where the next begins
+            raise MonitorProblem(f"De bladzijden met boomkoppen sluiten niet op elkaar aan (next {following} na "
+                                 f"boomkop {position}).")
 
 
 def monitor(base_url: str, *, key: Ed25519PublicKey | None = None, state_file: Path | None = None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, LargeBinary, String
+from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from registry.db import UTCDateTime, db
@@ -38,9 +38,16 @@ class TreeHead(db.Model):
     """A signed tree head: (size, root, timestamp, kind) signed with Ed25519 (docs/transparency.md)."""
 
     __tablename__ = "log_heads"
+    # Every lookup of a round or an endpoint is one of these (migration 0010): the latest head, the fixed
+    # moments' heads, whether a size was published; none reads all heads of an election.
+    __table_args__ = (
+        Index("ix_log_heads_election_id_id", "election_id", "id"),
+        Index("ix_log_heads_election_id_kind", "election_id", "kind", "id"),
+        Index("ix_log_heads_election_id_tree_size", "election_id", "tree_size"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    election_id: Mapped[int] = mapped_column(ForeignKey("elections.id"), index=True)
+    election_id: Mapped[int] = mapped_column(ForeignKey("elections.id"))
     tree_size: Mapped[int] = mapped_column(Integer)
     root_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
     timestamp: Mapped[str] = mapped_column(String(32))  # exactly as signed: 2026-03-02T17:00:00.000Z

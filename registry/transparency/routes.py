@@ -1,6 +1,6 @@
 """The transparency log in public: no login, since heads and proofs reveal counts and hashes only.
 
-    GET /api/v1/elections/<e>/log/heads                         every signed tree head, and the head key
+    GET /api/v1/elections/<e>/log/heads[?from=N]                the signed tree heads (pages of 1,000), the key
     GET /api/v1/elections/<e>/log/consistency?first=N&second=M  between two published heads
     GET /api/v1/elections/<e>/log/proof?receipt=CODE            the voter's inclusion proof (rate-limited)
     GET /logboek/<e>                                            the heads as a page
@@ -28,6 +28,7 @@ log_pages = Blueprint("log_pages", __name__, url_prefix="/logboek")
 
 _RECEIPT = re.compile(RECEIPT_PATTERN.rstrip("$") + r"\Z")
 _SIZE = re.compile(r"(0|[1-9][0-9]{0,9})\Z")
+PAGE_HEADS = 50  # the page shows the latest heads and every fixed moment's; the JSON has them all
 
 PROBLEMS = {
     "election": (404, "unknown-election", "Onbekende verkiezing"),
@@ -56,10 +57,15 @@ def _size(name: str) -> int | None:
 
 @log_api.get("/elections/<election>/log/heads")
 def heads(election: str) -> Any:
+    start = _size("from") if "from" in request.args else 0
+    if start is None:
+        return problem(422, "invalid-request", "Ongeldig verzoek",
+                       "from moet een geheel getal zijn: de plaats van de eerste boomkop (0 is de eerste); "
+                       "next in het vorige antwoord geeft de volgende.", pointer="/from")
     try:
         found = transparency.find_election(db.session, election)
         transparency.lazy_seal(db.session, found)
-        return jsonify(transparency.heads_document(db.session, found))
+        return jsonify(transparency.heads_document(db.session, found, start))
     except LogNotFound as exc:
         return _not_found(exc)
     except SigningKeyError:
@@ -102,11 +108,14 @@ def heads_page(election: str) -> Any:
     try:
         found = transparency.find_election(db.session, election)
         transparency.lazy_seal(db.session, found)
-        listed = transparency.heads(db.session, found)
+        total = transparency.head_count(db.session, found)
+        latest = transparency.heads(db.session, found, max(0, total - PAGE_HEADS))
+        fixed = transparency.fixed_heads(db.session, found)
         _pem, key_id = transparency.public_key()
     except LogNotFound as exc:
         return render_template("csb/not_found.html", message=str(exc)), 404
-    return render_template("transparency/heads.html", election=found, heads=list(reversed(listed)), key_id=key_id)
+    return render_template("transparency/heads.html", election=found, heads=list(reversed(latest)), fixed=fixed,
+                           total=total, key_id=key_id)
 
 
 @log_pages.get("/<election>/bewijs")

@@ -24,7 +24,7 @@ import time
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -51,6 +51,8 @@ SIGNING_PURPOSE = "transparency-log-signing v1"
 KEY_SETTING = "LOG_SIGNING_KEY_FILE"
 # The fixed moments, in the order they happen; each gets one head.
 KINDS = ("periodic", "window-close", "i1", "i4")
+HEAD_EVERY = timedelta(minutes=1)  # while the window is open, a head at least this often
+HEADS_PAGE = 1000  # heads per answer of GET …/log/heads
 TREE_CACHE = "steunregister.log_trees"
 SWEEPS = "steunregister.log_sweeps"
 SEAL_BATCH = 1000
@@ -164,11 +166,21 @@ def _lock_state(session: Session, election: Election) -> LogState:
     return state
 
 
+def signed_at(stamp: str) -> datetime:
+    """A head's timestamp (``timestamp``'s format) as a datetime."""
+    return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
 def _due_kinds(session: Session, election: Election, changed: bool, now: datetime) -> list[str]:
-    have = set(session.scalars(select(TreeHead.kind).where(TreeHead.election_id == election.id)))
+    of_election = TreeHead.election_id == election.id
+    have = set(session.scalars(select(TreeHead.kind).where(of_election, TreeHead.kind.in_(KINDS[1:]))))
     held = set(session.scalars(select(CsbSession.kind).where(CsbSession.election_id == election.id)))
+    latest = session.scalar(select(TreeHead.timestamp).where(of_election).order_by(TreeHead.id.desc()).limit(1))
     kinds: list[str] = []
-    if changed or not have:
+    # A new head when the log grew; while the window is open also when the last one is a minute old, so a
+    # monitor sees the log is alive (and not frozen for it alone) even when nobody declares.
+    window_open = election.window_opens_at <= now < election.window_closes_at
+    if changed or latest is None or (window_open and now - signed_at(latest) >= HEAD_EVERY):
         kinds.append("periodic")
     # A fixed moment's head is signed the first time the sealer sees that moment has passed, unless a
     # later one has too (then the later head is the one that describes the log).
@@ -254,7 +266,8 @@ def seal(session: Session, election: Election, now: datetime | None = None, *, s
     try:
         state = _lock_state(session, election)
         highest = session.scalar(select(func.max(Declaration.id))) or 0  # before the read: see _Sweeps
-        floor = sweeps.floor(started, state.size, sweep or bool(_due_kinds(session, election, False, now)))
+        fixed_moment = any(kind != "periodic" for kind in _due_kinds(session, election, False, now))
+        floor = sweeps.floor(started, state.size, sweep or fixed_moment)
         appended, after = 0, floor
         # In batches, so memory stays flat however many are pending; only up to ``highest``, so a round under
         # load takes what was there when it began instead of chasing every declaration that commits meanwhile
@@ -366,8 +379,20 @@ def head_json(head: TreeHead, election: str) -> dict[str, Any]:
             "signature": base64.b64encode(head.signature).decode("ascii"), "key_id": head.key_id}
 
 
-def heads(session: Session, election: Election) -> list[TreeHead]:
-    return list(session.scalars(select(TreeHead).where(TreeHead.election_id == election.id).order_by(TreeHead.id)))
+def heads(session: Session, election: Election, start: int = 0, limit: int | None = None) -> list[TreeHead]:
+    """The election's heads in the order they were signed, from position ``start`` (0 is the first)."""
+    query = select(TreeHead).where(TreeHead.election_id == election.id).order_by(TreeHead.id).offset(start)
+    return list(session.scalars(query if limit is None else query.limit(limit)))
+
+
+def head_count(session: Session, election: Election) -> int:
+    return session.scalar(select(func.count()).select_from(TreeHead).where(TreeHead.election_id == election.id)) or 0
+
+
+def fixed_heads(session: Session, election: Election) -> list[TreeHead]:
+    """The heads of the fixed moments (window close, I 1, I 4): what the CSB and the dossiers rely on."""
+    return list(session.scalars(select(TreeHead).where(TreeHead.election_id == election.id,
+                                                       TreeHead.kind.in_(KINDS[1:])).order_by(TreeHead.id)))
 
 
 def latest_head(session: Session, election: Election, kind: str | None = None) -> TreeHead | None:
@@ -377,15 +402,22 @@ def latest_head(session: Session, election: Election, kind: str | None = None) -
     return session.scalar(query.order_by(TreeHead.id.desc()).limit(1))
 
 
-def heads_document(session: Session, election: Election) -> dict[str, Any]:
+def heads_document(session: Session, election: Election, start: int = 0) -> dict[str, Any]:
+    """One page of the heads (at most HEADS_PAGE, oldest first, from position ``start``): weeks of a head a
+    minute make tens of thousands. ``next`` is the position the next page starts at, None on the last."""
     pem, key_id = public_key()
-    return {"election": election.identifier, "public_key": pem, "key_id": key_id,
-            "heads": [head_json(head, election.identifier) for head in heads(session, election)]}
+    total = head_count(session, election)
+    page = heads(session, election, start, HEADS_PAGE)
+    following = start + len(page)
+    return {"election": election.identifier, "public_key": pem, "key_id": key_id, "from": start, "total": total,
+            "next": following if following < total else None,
+            "heads": [head_json(head, election.identifier) for head in page]}
 
 
 def consistency(session: Session, election: Election, first: int, second: int) -> dict[str, Any]:
     """The proof that the published head of size ``second`` extends the one of size ``first``."""
-    published = set(session.scalars(select(TreeHead.tree_size).where(TreeHead.election_id == election.id)))
+    published = set(session.scalars(select(TreeHead.tree_size).where(TreeHead.election_id == election.id,
+                                                                      TreeHead.tree_size.in_((first, second)))))
     for size in (first, second):
         if size not in published:
             raise LogNotFound("head", f"Er is geen gepubliceerde boomkop met {size} bladeren.")

@@ -92,8 +92,11 @@ def test_the_sealer_appends_committed_declarations_in_id_order_and_signs_a_head(
     [head] = transparency.heads(session, tk2025)
     assert head.tree_size == 7 and head.root_hash == merkle.root([leaf.leaf_hash for leaf in leaves])
     check_head(transparency.head_json(head, "TK2025"))
-    # nothing new: no new head; the window of TK2025 has closed by then: its own head
-    assert transparency.seal(session, tk2025, TK2025_OPEN + timedelta(minutes=2)).heads == []
+    # nothing new: no new head within the minute; a minute on, the same size signed again (the window is
+    # open: a head at least every minute); then the window of TK2025 closes: its own head
+    assert transparency.seal(session, tk2025, TK2025_OPEN + timedelta(seconds=119)).heads == []
+    alive = transparency.seal(session, tk2025, TK2025_OPEN + timedelta(minutes=2))
+    assert (alive.appended, alive.size, alive.heads) == (0, 7, ["periodic"])
     closed = transparency.seal(session, tk2025, tk2025.window_closes_at + timedelta(seconds=1))
     assert closed.heads == ["window-close"] and closed.size == 7
     # more declarations: appended after the ones already in, a new periodic head
@@ -418,12 +421,22 @@ def test_the_monitor_sees_the_log_grow_and_catches_a_rewritten_history(app, clie
     # the log lies: a head seen before comes back changed
     def changed(url: str) -> Any:
         document = fetch(url)
-        if url.endswith("/heads"):
+        if "/heads?" in url:
             document["heads"][0]["root_hash"] = "00" * 32
         return document
 
     with pytest.raises(verifier.MonitorProblem, match="niet ondertekend"):
-        verifier.monitor_round(base, dict(state, heads=list(state["heads"])), None, changed)
+        verifier.monitor_round(base, dict(state), None, changed)
+
+    # the log lies: the last head seen is gone from its place (replaced by a later, validly signed one)
+    def dropped(url: str) -> Any:
+        document = fetch(url)
+        if "/heads?" in url:
+            document["heads"] = document["heads"][1:]
+        return document
+
+    with pytest.raises(verifier.MonitorProblem, match="veranderd of verdwenen"):
+        verifier.monitor_round(base, dict(state), None, dropped)
 
     # the log forks: a new head, signed with the real key, over a history with a leaf taken out
     leaves = session.scalars(select(LogLeaf.leaf_hash).order_by(LogLeaf.leaf_index)).all()
@@ -435,7 +448,7 @@ def test_the_monitor_sees_the_log_grow_and_catches_a_rewritten_history(app, clie
                 "TK2025", forked.size, forked.root().hex(), stamp, "periodic"))).decode()}
 
     def fork(url: str) -> Any:
-        if url.endswith("/heads"):
+        if "/heads?" in url:
             document = fetch(url)
             document["heads"].append(fake)
             return document
@@ -443,6 +456,55 @@ def test_the_monitor_sees_the_log_grow_and_catches_a_rewritten_history(app, clie
 
     with pytest.raises(verifier.MonitorProblem, match="weggehaald of veranderd"):
         verifier.monitor_round(base, state, None, fork)
+
+
+def test_the_heads_come_in_pages_and_the_monitor_reads_only_what_is_new(app, client, session, tk2025,
+                                                                        monkeypatch):
+    """Weeks of a head a minute make tens of thousands of heads: the API answers them a page at a time, the
+    page shows the latest and the fixed moments', and a monitor's round starts at the last head it saw."""
+    monkeypatch.setattr(transparency, "HEADS_PAGE", 3)
+    monkeypatch.setattr("registry.transparency.routes.PAGE_HEADS", 4)
+    for number in range(7):  # seven heads: one a minute while the window is open, the log growing
+        bulk(session, tk2025, 1, start=number)
+        transparency.seal(session, tk2025, TK2025_OPEN + timedelta(minutes=number))
+    transparency.seal(session, tk2025, tk2025.window_closes_at)
+    base = "/api/v1/elections/TK2025/log/heads"
+    first = client.get(base).get_json()
+    assert (first["from"], first["total"], first["next"], len(first["heads"])) == (0, 8, 3, 3)
+    last = client.get(f"{base}?from=6").get_json()
+    assert (last["next"], [h["kind"] for h in last["heads"]]) == (None, ["periodic", "window-close"])
+    assert client.get(f"{base}?from=99").get_json()["heads"] == []
+    for bad in ("-1", "x", "1.5", "99999999999"):
+        answer = client.get(f"{base}?from={bad}")
+        assert answer.status_code == 422 and answer.get_json()["pointer"] == "/from", bad
+
+    page = client.get("/logboek/TK2025").get_data(as_text=True)
+    assert "De laatste 4 van 8 boomkoppen, nieuwste eerst" in page and "Vaste momenten" in page
+    assert page.count("<tr>") == 1 + 1 + 1 + 4  # two header rows, the window-close head, the latest four
+
+    fetched: list[str] = []
+
+    def fetch(url: str) -> Any:
+        fetched.append(url.removeprefix("http://localhost/api/v1/elections/TK2025/log"))
+        answer = client.get(url.removeprefix("http://localhost"))
+        assert answer.status_code == 200, (url, answer.status_code)
+        return answer.get_json()
+
+    state: dict[str, Any] = {}
+    assert len(verifier.monitor_round("http://localhost" + base.removesuffix("/heads"), state, None, fetch)) == 8
+    assert [url for url in fetched if url.startswith("/heads")] == ["/heads?from=0", "/heads?from=3",
+                                                                    "/heads?from=6"]
+    assert state["seen"] == 8 and state["last"]["kind"] == "window-close"
+    bulk(session, tk2025, 2, start=7)
+    transparency.seal(session, tk2025, tk2025.window_closes_at + timedelta(minutes=1))
+    fetched.clear()
+    [line] = verifier.monitor_round("http://localhost" + base.removesuffix("/heads"), state, None, fetch)
+    assert "periodic: 9 verklaringen" in line
+    assert fetched[0] == "/heads?from=7" and len([u for u in fetched if u.startswith("/heads")]) == 1
+    # a state file from before the pages (every head kept) goes on from its last head
+    old_state = {"key_id": state["key_id"], "heads": [state["last"]]}
+    old_state["heads"] = [None] * 8 + [state["last"]]
+    assert verifier.monitor_round("http://localhost" + base.removesuffix("/heads"), old_state, None, fetch) == []
 
 
 def test_log_commands(app, session, tk2025, cli):
