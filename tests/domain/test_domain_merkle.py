@@ -147,6 +147,35 @@ def test_every_path_and_proof_of_every_small_tree_equals_the_naive_one():
             assert tree.consistency_proof(first, size) == naive_subproof(first, leaves[:size], True)
 
 
+# --- against pymerkle, a maintained third-party implementation -------------------------------------------
+
+def test_roots_paths_and_proofs_agree_with_pymerkle():
+    """pymerkle (RFC 9162 with its 0x00/0x01 prefixes on) built from the same entries: the same root for every
+    size and the same audit path for every leaf. Its consistency proofs have a shape of their own (other
+    subtrees), so they are not compared hash by hash: its verifier accepts every step between our roots and
+    refuses the step to the root of our tree with a leaf taken out."""
+    pymerkle = pytest.importorskip("pymerkle")  # in the test extra: an error here means a broken install
+    rng = random.Random(9162)
+    entries = [rng.randbytes(rng.randrange(0, 48)) for _ in range(70)]
+    theirs = pymerkle.InmemoryTree(algorithm="sha256")
+    for entry in entries:
+        theirs.append_entry(entry)
+    ours = merkle.Tree([merkle.leaf_hash(entry) for entry in entries])
+    for size in range(1, 71):
+        assert ours.root(size) == theirs.get_root(size), size
+        for index in range(size):  # pymerkle counts leaves from 1 and puts the leaf itself first
+            path = theirs.prove_inclusion(index + 1, size).serialize()["path"]
+            assert [bytes.fromhex(h) for h in path[1:]] == ours.inclusion_path(index, size), (index, size)
+    removed = merkle.Tree([merkle.leaf_hash(entry) for entry in entries[:20] + entries[21:]])
+    for first in range(1, 71):
+        for second in range(first, 71):
+            proof = theirs.prove_consistency(first, second)
+            pymerkle.verify_consistency(ours.root(first), ours.root(second), proof)  # raises if not
+            if 20 < first < second <= removed.size:
+                with pytest.raises(pymerkle.InvalidProof):
+                    pymerkle.verify_consistency(ours.root(first), removed.root(second), proof)
+
+
 def test_consistency_verifies_between_every_pair_and_fails_when_the_history_changed():
     leaves = _leaves(40, seed=1)
     tree = merkle.Tree(leaves)
