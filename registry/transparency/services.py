@@ -171,28 +171,29 @@ def signed_at(stamp: str) -> datetime:
     return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
 
 
-def _due_kinds(session: Session, election: Election, changed: bool, now: datetime) -> list[str]:
-    of_election = TreeHead.election_id == election.id
-    have = set(session.scalars(select(TreeHead.kind).where(of_election, TreeHead.kind.in_(KINDS[1:]))))
+def _due_kinds(session: Session, election: Election, now: datetime) -> list[str]:
+    """The heads due before this round appends anything: a fixed moment's, else a periodic one if the log has
+    no head yet or (window open) its last is a minute old, so a monitor sees the log is alive (and not frozen
+    for it alone) even when nobody declares. A round that appends adds a periodic head if none is due."""
+    have = set(session.scalars(select(TreeHead.kind).where(TreeHead.election_id == election.id,
+                                                           TreeHead.kind.in_(KINDS[1:]))))
     held = set(session.scalars(select(CsbSession.kind).where(CsbSession.election_id == election.id)))
-    latest = session.scalar(select(TreeHead.timestamp).where(of_election).order_by(TreeHead.id.desc()).limit(1))
-    kinds: list[str] = []
-    # A new head when the log grew; while the window is open also when the last one is a minute old, so a
-    # monitor sees the log is alive (and not frozen for it alone) even when nobody declares.
-    window_open = election.window_opens_at <= now < election.window_closes_at
-    if changed or latest is None or (window_open and now - signed_at(latest) >= HEAD_EVERY):
-        kinds.append("periodic")
     # A fixed moment's head is signed the first time the sealer sees that moment has passed, unless a
-    # later one has too (then the later head is the one that describes the log).
+    # later one has too (then the later head is the one that describes the log); it shows the new size too.
+    kinds: list[str] = []
     if now >= election.window_closes_at and "window-close" not in have and "examination" not in held:
         kinds.append("window-close")
     if "examination" in held and "i1" not in have and "decision" not in held:
         kinds.append("i1")
     if "decision" in held and "i4" not in have:
         kinds.append("i4")
-    if len(kinds) > 1 and "periodic" in kinds:
-        kinds.remove("periodic")  # the fixed moment's head shows the new size as well
-    return kinds
+    if kinds:
+        return kinds
+    latest = latest_head(session, election)
+    window_open = election.window_opens_at <= now < election.window_closes_at
+    if latest is None or (window_open and now - signed_at(latest.timestamp) >= HEAD_EVERY):
+        return ["periodic"]
+    return []
 
 
 class _Sweeps:
@@ -266,8 +267,8 @@ def seal(session: Session, election: Election, now: datetime | None = None, *, s
     try:
         state = _lock_state(session, election)
         highest = session.scalar(select(func.max(Declaration.id))) or 0  # before the read: see _Sweeps
-        fixed_moment = any(kind != "periodic" for kind in _due_kinds(session, election, False, now))
-        floor = sweeps.floor(started, state.size, sweep or fixed_moment)
+        due = _due_kinds(session, election, now)
+        floor = sweeps.floor(started, state.size, sweep or any(kind != "periodic" for kind in due))
         appended, after = 0, floor
         # In batches, so memory stays flat however many are pending; only up to ``highest``, so a round under
         # load takes what was there when it began instead of chasing every declaration that commits meanwhile
@@ -291,7 +292,7 @@ def seal(session: Session, election: Election, now: datetime | None = None, *, s
             if len(pending) < SEAL_BATCH:
                 break
         state.sealed_at = now
-        kinds = _due_kinds(session, election, bool(appended), now)
+        kinds = due or (["periodic"] if appended else [])
         if kinds:
             tree = log_tree(session, election.id, state.size)
             root = tree.root(state.size)
