@@ -1,8 +1,8 @@
-"""the transparency log's heads: indexes that keep every sealer round and lookup independent of how many
-heads an election has
+"""the transparency log's heads: indexed by election with id, kind and size
 
-While the window is open a head is signed at least every minute: weeks of collection make tens of thousands
-of heads per election. A sealer round asks which fixed moments (window-close, I 1, I 4) have a head and when
+Every sealer round and lookup stays independent of how many heads an election has. While the window is
+open a head is signed at least every minute: weeks of collection make tens of thousands of heads per
+election. A sealer round asks which fixed moments (window-close, I 1, I 4) have a head and when
 the last head was signed; the consistency endpoint asks whether two sizes were published. With only an
 index on election_id each of those read every head of the election.
 
